@@ -1,0 +1,219 @@
+/**
+ * The data types every stage shares. Sources produce `TargetResult`s holding `AppRecord`s,
+ * the matcher turns apps into `Finding`s, `scan()` assembles a `ScanResult`, reporters render it.
+ * Keep this file free of behaviour: it is the contract between the stages.
+ */
+
+export type Platform = 'android' | 'ios';
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Who published an app, as far as the input can tell. All digests are lowercase hex without colons. */
+export interface Publisher {
+  /** SHA-256 of each current signing certificate (DER). Android. */
+  certSha256?: string[];
+  /** Earlier certificates from a v3 proof-of-rotation lineage, oldest first. Android. */
+  certLineage?: string[];
+  /** Subject distinguished names of the current certificates, same order as certSha256. */
+  certSubjects?: string[];
+  /** Apple Developer Team ID (10 characters). iOS. */
+  teamId?: string;
+  /** Human-readable publisher: Apple team name, certificate organisation, store developer name. */
+  name?: string;
+}
+
+/** Android user / profile an app is installed for. */
+export type ProfileKind = 'primary' | 'work' | 'secondary' | 'clone' | 'private' | 'secure-folder' | 'unknown';
+
+export interface ProfileInfo {
+  user: number;
+  name?: string;
+  kind: ProfileKind;
+  /** False when the profile exists but could not be listed (e.g. Samsung Secure Folder). */
+  scanned: boolean;
+  reason?: string;
+}
+
+/** Where an app record came from: the syft `FoundBy` + `Locations` idea. */
+export interface Origin {
+  /** Id of the target (input file, device) that produced the record. */
+  target: string;
+  /** Which parser or collector produced it, e.g. `pm-list`, `dumpsys-package`, `apk`. */
+  parser: string;
+  /** File that holds the evidence (listing, APK, packages.xml), when there is one. */
+  path?: string;
+  /** 1-based line in that file, for text listings. */
+  line?: number;
+}
+
+/** One installed (or shipped) application, normalised across every input format. */
+export interface AppRecord {
+  platform: Platform;
+  /** Android package name or iOS bundle identifier; compared case-sensitively. */
+  id: string;
+  name?: string;
+  versionName?: string;
+  /** Android versionCode (long) or iOS CFBundleVersion as a string when not numeric. */
+  versionCode?: number | string;
+  publisher: Publisher;
+  /** Package that installed the app (`com.android.vending`), or iOS ApplicationType-derived source. */
+  installer?: string;
+  /** Preinstalled/system app. Undefined when the input does not say. */
+  system?: boolean;
+  /** False when the app is disabled for the user. Undefined when unknown. */
+  enabled?: boolean;
+  /** Android user id the app is installed for (0 = owner, 10+ = secondary/work profiles). */
+  user?: number;
+  /** ISO 8601 first-install time when known. */
+  firstInstallTime?: string;
+  /** APK paths (base first, then splits) or the .app path on iOS. */
+  paths?: string[];
+  minSdk?: number;
+  targetSdk?: number;
+  /** iOS MinimumOSVersion. */
+  minOs?: string;
+  /** Signing schemes seen (`v1`, `v2`, `v3`, `v3.1`) for APK files. */
+  signingSchemes?: string[];
+  /** Whether signatures were cryptographically checked. Identity is extracted, not verified, unless `valid`/`invalid`. */
+  signature?: 'valid' | 'invalid' | 'unverified';
+  /** Localised labels, keyed by locale (`fr`, `zh-CN`), when the input carries them. */
+  labels?: Record<string, string>;
+  /** iOS app clip / extension flags and other format-specific facts worth keeping. */
+  extra?: Record<string, string | number | boolean>;
+  origin: Origin;
+}
+
+export interface DeviceFacts {
+  platform?: Platform;
+  serial?: string;
+  udid?: string;
+  name?: string;
+  manufacturer?: string;
+  model?: string;
+  osVersion?: string;
+  sdk?: number;
+  fingerprint?: string;
+  state?: string;
+}
+
+export type TargetKind =
+  | 'listing'
+  | 'inventory'
+  | 'device'
+  | 'apk'
+  | 'ipa'
+  | 'image'
+  | 'packages-xml'
+  | 'stdin';
+
+export type TargetStatus = 'scanned' | 'partial' | 'failed';
+
+/** A non-fatal problem tied to a place: syft's coordinate error. */
+export interface Diagnostic {
+  level: 'error' | 'warning' | 'info';
+  message: string;
+  path?: string;
+  line?: number;
+}
+
+/** What a source returns for one input: a file, a device, stdin. */
+export interface TargetResult {
+  /** Stable id: the path as given, `android:SERIAL`, `ios:UDID`, `-`. */
+  id: string;
+  kind: TargetKind;
+  status: TargetStatus;
+  /** Why the target failed or is partial, in one line. */
+  error?: string;
+  /** Which format the content was detected as (`pm-list`, `dumpsys-package`, …). */
+  format?: string;
+  device?: DeviceFacts;
+  profiles?: ProfileInfo[];
+  apps: AppRecord[];
+  diagnostics: Diagnostic[];
+}
+
+/** Which rule criterion matched which value: grype's match.Detail. */
+export interface MatchDetail {
+  /** Criterion name as written in the rule file: `package`, `cert-sha256`, `team-id`, … */
+  criterion: string;
+  /** The pattern/value in the rule. */
+  pattern: string;
+  /** The app's value that satisfied it. */
+  value: string;
+}
+
+export interface WaiverRef {
+  id: string;
+  reason: string;
+  expires: string;
+  approvedBy?: string;
+  ticket?: string;
+  /** `applied` waives the finding; `expired` is shown but no longer waives it. */
+  status: 'applied' | 'expired';
+}
+
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  title: string;
+  message: string;
+  references: string[];
+  /** Rule pack / file the rule came from. */
+  pack?: string;
+  /** Target id (see TargetResult.id). */
+  target: string;
+  app: AppRecord;
+  matchedOn: MatchDetail[];
+  waiver?: WaiverRef;
+  /** Set when an id differs from a rule's exact id only by case: reported, not matched. */
+  nearMiss?: string;
+}
+
+export type Verdict = 'pass' | 'fail' | 'incomplete';
+
+export interface WaiverStatus {
+  id: string;
+  reason: string;
+  expires: string;
+  approvedBy?: string;
+  ticket?: string;
+  expired: boolean;
+  /** How many findings it waived (or would have waived, when expired). */
+  uses: number;
+}
+
+export interface ScanSummary {
+  targets: number;
+  targetsScanned: number;
+  targetsPartial: number;
+  targetsFailed: number;
+  apps: number;
+  findings: number;
+  /** Unwaived findings at or above the fail threshold. */
+  failing: number;
+  waived: number;
+  bySeverity: Record<Severity, number>;
+}
+
+export interface ScanResult {
+  result: Verdict;
+  exitCode: number;
+  failOn: Severity;
+  /** ISO time the scan started; injected for reproducible output. */
+  startedAt: string;
+  rules: { sources: string[]; count: number; mode: 'denylist' | 'allowlist' | 'mixed' };
+  targets: TargetResult[];
+  findings: Finding[];
+  /** Near-miss notes (case-only differences) that are not findings. */
+  notes: Finding[];
+  waivers: WaiverStatus[];
+  summary: ScanSummary;
+}
+
+export const EXIT = {
+  pass: 0,
+  fail: 1,
+  usage: 2,
+  incomplete: 3,
+} as const;
