@@ -1,0 +1,212 @@
+/**
+ * Facts the human-facing reporters (html, markdown, csv, github) derive from a ScanResult the same way:
+ * ordering, per-target verdicts, profile names, evidence wording. Returned strings are NOT escaped for
+ * any format; each reporter escapes for its own syntax.
+ */
+import {
+  type FailOn,
+  type Finding,
+  type MatchDetail,
+  type ProfileInfo,
+  type Publisher,
+  type ScanResult,
+  SEVERITIES,
+  type Severity,
+  type TargetKind,
+  type TargetResult,
+  type Verdict,
+  type WaiverRef,
+} from '../model.js';
+import { sanitizeText } from './sanitize.js';
+
+export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
+
+/** True when the finding is not waived (an expired waiver no longer waives). */
+export const isActive = (finding: Finding): boolean => finding.waiver?.status !== 'applied';
+
+export const isFailing = (finding: Finding, failOn: FailOn): boolean =>
+  failOn !== 'none' && isActive(finding) && severityRank(finding.severity) <= severityRank(failOn);
+
+/** `high and above`, or a note that findings never fail the run. */
+export const thresholdText = (failOn: FailOn): string =>
+  failOn === 'none'
+    ? 'never fails on findings'
+    : failOn === 'info'
+      ? 'fails on any finding'
+      : `fails on ${failOn} and above`;
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Most severe first, then by target, rule, app and user, so output never depends on scan order. */
+export const sortFindings = (findings: readonly Finding[]): Finding[] =>
+  [...findings].sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      compare(a.target, b.target) ||
+      compare(a.ruleId, b.ruleId) ||
+      compare(a.app.id, b.app.id) ||
+      (a.app.user ?? -1) - (b.app.user ?? -1),
+  );
+
+/** Targets whose id is a path the user passed (so annotations can point at the file). */
+const FILE_KINDS: ReadonlySet<TargetKind> = new Set([
+  'listing',
+  'inventory',
+  'apk',
+  'ipa',
+  'image',
+  'packages-xml',
+]);
+
+export const isFileTarget = (target: TargetResult): boolean => FILE_KINDS.has(target.kind);
+
+export type TargetVerdict = 'pass' | 'fail' | 'incomplete' | 'failed';
+
+export const TARGET_VERDICTS: readonly TargetVerdict[] = ['fail', 'incomplete', 'failed', 'pass'];
+
+/** A target fails on its own findings; otherwise an unreadable or partly read target is not a pass. */
+export const targetVerdict = (target: TargetResult, result: ScanResult): TargetVerdict => {
+  if (result.findings.some((f) => f.target === target.id && isFailing(f, result.failOn))) return 'fail';
+  if (target.status === 'failed') return 'failed';
+  if (target.status === 'partial') return 'incomplete';
+  return 'pass';
+};
+
+export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE' };
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One sentence that explains the verdict, for banners and summary lines. */
+export const verdictSentence = (result: ScanResult): string => {
+  const s = result.summary;
+  const incomplete = s.targetsFailed + s.targetsPartial;
+  const parts: string[] = [];
+  if (result.result === 'fail') {
+    parts.push(`${plural(s.failing, 'unwaived finding')} at or above ${result.failOn}`);
+  } else if (result.result === 'pass') {
+    parts.push(
+      result.failOn === 'none'
+        ? `${plural(s.findings - s.waived, 'unwaived finding')} (fail-on none)`
+        : `no unwaived findings at or above ${result.failOn}`,
+    );
+  }
+  if (incomplete > 0) {
+    parts.push(`${plural(incomplete, 'target')} not fully scanned`);
+  } else if (result.result === 'incomplete') {
+    parts.push('the scan could not be completed');
+  }
+  return parts.join('; ');
+};
+
+export const targetById = (result: ScanResult): Map<string, TargetResult> =>
+  new Map(result.targets.map((t) => [t.id, t]));
+
+/** Device name as the user knows it, else manufacturer + model, else undefined. Sanitised. */
+export const deviceLabel = (target: TargetResult | undefined): string | undefined => {
+  const d = target?.device;
+  if (!d) return undefined;
+  const model = [d.manufacturer, d.model].filter(Boolean).join(' ');
+  const label = d.name ?? (model || undefined);
+  return label === undefined ? undefined : sanitizeText(label);
+};
+
+export const deviceModel = (target: TargetResult): string | undefined => {
+  const d = target.device;
+  if (!d) return undefined;
+  const model = [d.manufacturer, d.model].filter(Boolean).join(' ');
+  return model ? sanitizeText(model) : undefined;
+};
+
+export const osLabel = (target: TargetResult): string | undefined => {
+  const d = target.device;
+  if (!d?.osVersion) return undefined;
+  const platform = (d.platform ?? target.apps[0]?.platform) === 'ios' ? 'iOS' : 'Android';
+  return sanitizeText(`${platform} ${d.osVersion}${d.sdk ? ` (SDK ${d.sdk})` : ''}`);
+};
+
+export const profileName = (profile: ProfileInfo): string => {
+  const name = profile.name ? sanitizeText(profile.name) : profile.kind;
+  return `${name} (user ${profile.user}${profile.name ? `, ${profile.kind}` : ''})`;
+};
+
+/** Which profile/user the finding's app lives in, as words; '' when the input has no notion of users. */
+export const findingProfile = (finding: Finding, target: TargetResult | undefined): string => {
+  const user = finding.app.user;
+  if (user === undefined) return '';
+  const profile = target?.profiles?.find((p) => p.user === user);
+  return profile ? profileName(profile) : `user ${user}`;
+};
+
+export const appLabel = (finding: Finding): string =>
+  finding.app.name ? sanitizeText(finding.app.name) : '';
+
+/** `a1c2e3f4…8d9eaf01`: enough to recognise a certificate, full value kept elsewhere. */
+export const shortDigest = (hex: string): string =>
+  hex.length > 20 ? `${hex.slice(0, 8)}…${hex.slice(-8)}` : hex;
+
+export interface PublisherEvidence {
+  certs: string[];
+  teamId?: string;
+  name?: string;
+}
+
+export const publisherEvidence = (publisher: Publisher): PublisherEvidence => ({
+  certs: (publisher.certSha256 ?? []).map(sanitizeText),
+  teamId: publisher.teamId === undefined ? undefined : sanitizeText(publisher.teamId),
+  name: publisher.name === undefined ? undefined : sanitizeText(publisher.name),
+});
+
+const DIGEST_CRITERIA = new Set(['cert-sha256']);
+
+/** `cert-sha256 a1c2e3f4…8d9eaf01`, `package com.x (com.x*)`: what satisfied the rule, briefly. */
+export const matchText = (detail: MatchDetail, short = true): string => {
+  const value = sanitizeText(detail.value);
+  const pattern = sanitizeText(detail.pattern);
+  const shown = short && DIGEST_CRITERIA.has(detail.criterion) ? shortDigest(value) : value;
+  const via = pattern !== value ? ` (rule: ${pattern})` : '';
+  return `${sanitizeText(detail.criterion)} ${shown}${via}`;
+};
+
+export const matchedOnText = (finding: Finding, short = true): string =>
+  finding.matchedOn.map((d) => matchText(d, short)).join('; ');
+
+export const waiverText = (waiver: WaiverRef | undefined): string => {
+  if (!waiver) return '';
+  const id = sanitizeText(waiver.id);
+  const expires = sanitizeText(waiver.expires);
+  return waiver.status === 'applied'
+    ? `waived by ${id} until ${expires}: ${sanitizeText(waiver.reason)}`
+    : `waiver ${id} expired ${expires}`;
+};
+
+/** Where a finding's evidence is, as a file path (and line) when the input was a file. */
+export const evidenceLocation = (
+  finding: Finding,
+  target: TargetResult | undefined,
+): { path: string; line?: number } | undefined => {
+  if (finding.app.origin.path) return { path: finding.app.origin.path, line: finding.app.origin.line };
+  if (target && isFileTarget(target)) return { path: target.id };
+  return undefined;
+};
+
+/** Counts sorted by count (desc) then key, capped. */
+export const topCounts = (keys: readonly string[], limit: number): Array<[string, number]> => {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || compare(a[0], b[0])).slice(0, limit);
+};
+
+export const incompleteTargets = (result: ScanResult): TargetResult[] =>
+  result.targets.filter((t) => t.status !== 'scanned');
+
+/** Why a target is not complete, in one line, from its error or its unscanned profiles. */
+export const incompleteReason = (target: TargetResult): string => {
+  if (target.error) return sanitizeText(target.error);
+  const missing = (target.profiles ?? []).filter((p) => !p.scanned);
+  if (missing.length > 0) {
+    return missing
+      .map((p) => `${profileName(p)} not scanned${p.reason ? `: ${sanitizeText(p.reason)}` : ''}`)
+      .join('; ');
+  }
+  return target.status === 'failed' ? 'could not be read' : 'only partly read';
+};
