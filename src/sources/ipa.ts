@@ -1,0 +1,359 @@
+/**
+ * `.ipa` files: reads the ZIP central directory, then only the entries that matter (Info.plist,
+ * embedded.mobileprovision and, when there is no profile, the code signature at the end of the main
+ * executable) and hands their bytes to the pure parsers. Every size is bounded before reading, so a
+ * ZIP bomb or a lying header costs a clear error, not memory.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createInflateRaw } from 'node:zlib';
+import { describeError } from '../errors.js';
+import type { Diagnostic, TargetResult } from '../model.js';
+import { buildIpaRecord, findMainApp, type IpaEvidence, readBundleInfo } from '../parsers/ipa.js';
+import {
+  type CodeSignature,
+  codeSignatureRange,
+  loadCommandsExtent,
+  MAX_SIGNATURE_SIZE,
+  machOSlices,
+  parseCodeSignature,
+} from '../parsers/macho.js';
+import { parseMobileProvision } from '../parsers/mobileprovision.js';
+import { ParseError } from '../parsers/types.js';
+import {
+  findEndOfCentralDirectory,
+  inflateEntry,
+  LOCAL_HEADER_SIZE,
+  localDataOffset,
+  MAX_EOCD_SEARCH,
+  parseCentralDirectory,
+  type ZipEntry,
+} from '../parsers/zip.js';
+import type { FileReader, SourceContext } from './types.js';
+
+/** Largest Info.plist or provisioning profile inflated; real ones are a few KB (profiles up to ~100 KB). */
+export const MAX_METADATA_BYTES = 8 * 1024 * 1024;
+/** Largest central directory read (about 100 bytes per entry; big games have ~100k entries). */
+export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest main executable whose code signature is looked for. The signature sits at the end, so the
+ * executable is inflated as a stream and discarded up to it: this bounds time, not memory.
+ */
+export const MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024;
+/** Mach-O headers and load commands are read from this much of the slice start at most. */
+const MAX_LOAD_COMMANDS_BYTES = 4 * 1024 * 1024;
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const PAYLOAD = Buffer.from('Payload/');
+
+/** Reads exact byte ranges of an open file; short reads are errors. */
+const readAt = async (
+  handle: FileHandle,
+  offset: number,
+  length: number,
+  what: string,
+): Promise<Uint8Array> => {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+    if (bytesRead === 0) throw new ParseError(`${what}: file ends before byte ${offset + length}`);
+    done += bytesRead;
+  }
+  return buffer;
+};
+
+const readCentralDirectory = async (handle: FileHandle, size: number): Promise<ZipEntry[]> => {
+  let fromEnd = Math.min(size, 64 * 1024);
+  for (;;) {
+    const tail = await readAt(handle, size - fromEnd, fromEnd, 'ZIP end of central directory');
+    const found = findEndOfCentralDirectory(tail, size);
+    if (found.kind === 'invalid') throw new ParseError(`not a readable ZIP: ${found.reason}`);
+    if (found.kind === 'need') {
+      if (found.fromEnd <= fromEnd || found.fromEnd > Math.min(size, MAX_EOCD_SEARCH + 1024)) {
+        throw new ParseError('not a readable ZIP: no end of central directory record');
+      }
+      fromEnd = found.fromEnd;
+      continue;
+    }
+    const { cdOffset, cdSize, entries, shift } = found.eocd;
+    if (cdSize > MAX_CENTRAL_DIRECTORY_BYTES) {
+      throw new ParseError(
+        `ZIP central directory of ${cdSize} bytes exceeds the limit of ${MAX_CENTRAL_DIRECTORY_BYTES}`,
+      );
+    }
+    const directory = await readAt(handle, cdOffset, cdSize, 'ZIP central directory');
+    return parseCentralDirectory(directory, entries, { shift });
+  }
+};
+
+/** Offset of an entry's data, after checking that its compressed bytes lie inside the file. */
+const entryDataOffset = async (handle: FileHandle, size: number, entry: ZipEntry): Promise<number> => {
+  if (entry.localHeaderOffset + LOCAL_HEADER_SIZE > size) {
+    throw new ParseError(`${entry.name}: local header lies past the end of the file`);
+  }
+  const header = await readAt(handle, entry.localHeaderOffset, LOCAL_HEADER_SIZE, entry.name);
+  const start = entry.localHeaderOffset + localDataOffset(header, entry);
+  if (start + entry.compressedSize > size)
+    throw new ParseError(`${entry.name}: data runs past the end of the file`);
+  return start;
+};
+
+const readEntry = async (
+  handle: FileHandle,
+  size: number,
+  entry: ZipEntry,
+  maxSize: number,
+): Promise<Uint8Array> => {
+  if (entry.size > maxSize) {
+    throw new ParseError(`${entry.name} declares ${entry.size} bytes, more than the limit of ${maxSize}`);
+  }
+  // Deflate never expands data by more than a few bytes per 16 KB block beyond stored size.
+  if (entry.compressedSize > maxSize + 1024 * 1024) {
+    throw new ParseError(`${entry.name} has ${entry.compressedSize} compressed bytes, more than the limit`);
+  }
+  const dataOffset = await entryDataOffset(handle, size, entry);
+  const headerLength = dataOffset - entry.localHeaderOffset;
+  const bytes = await readAt(
+    handle,
+    entry.localHeaderOffset,
+    headerLength + entry.compressedSize,
+    entry.name,
+  );
+  return inflateEntry(bytes, entry, maxSize);
+};
+
+/**
+ * Sequential access to an entry's uncompressed bytes: ranges must be asked for in increasing order,
+ * and everything before a range is inflated and dropped.
+ */
+interface SequentialEntry {
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+const openSequentialEntry = async (
+  file: string,
+  handle: FileHandle,
+  size: number,
+  entry: ZipEntry,
+): Promise<SequentialEntry> => {
+  if (entry.flags & 1) throw new ParseError(`${entry.name} is encrypted`);
+  const dataOffset = await entryDataOffset(handle, size, entry);
+  if (entry.method === 0) {
+    return {
+      read: async (offset, length) => {
+        if (offset + length > entry.size)
+          throw new ParseError(`${entry.name}: range past the end of the entry`);
+        return readAt(handle, dataOffset + offset, length, entry.name);
+      },
+      close: () => {},
+    };
+  }
+  if (entry.method !== 8)
+    throw new ParseError(`${entry.name} uses unsupported compression method ${entry.method}`);
+  const raw = createReadStream(file, {
+    start: dataOffset,
+    end: dataOffset + Math.max(0, entry.compressedSize - 1),
+    highWaterMark: 1024 * 1024,
+  });
+  const inflater = createInflateRaw();
+  raw.on('error', (error) => inflater.destroy(error));
+  raw.pipe(inflater);
+  const chunks = inflater[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let position = 0;
+  let current: Buffer = Buffer.alloc(0);
+  let currentStart = 0;
+  const next = async (): Promise<boolean> => {
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await chunks.next();
+    } catch (error) {
+      throw new ParseError(`${entry.name} is not valid deflate data: ${describeError(error)}`);
+    }
+    if (result.done) return false;
+    currentStart += current.length;
+    current = result.value;
+    position = currentStart + current.length;
+    if (position > entry.size)
+      throw new ParseError(`${entry.name} inflates to more than its declared ${entry.size} bytes`);
+    return true;
+  };
+  return {
+    read: async (offset, length) => {
+      if (offset < currentStart) throw new ParseError(`${entry.name}: ranges must be read in order`);
+      if (offset + length > entry.size)
+        throw new ParseError(`${entry.name}: range past the end of the entry`);
+      const out = Buffer.alloc(length);
+      let filled = 0;
+      while (filled < length) {
+        const want = offset + filled;
+        if (want < position && want >= currentStart) {
+          const piece = current.subarray(
+            want - currentStart,
+            Math.min(current.length, want - currentStart + length - filled),
+          );
+          piece.copy(out, filled);
+          filled += piece.length;
+          continue;
+        }
+        if (!(await next())) throw new ParseError(`${entry.name} ends before byte ${offset + length}`);
+      }
+      return out;
+    },
+    close: () => {
+      raw.destroy();
+      inflater.destroy();
+    },
+  };
+};
+
+/** The first signed slice's code signature, read without holding the executable in memory. */
+const readExecutableSignature = async (
+  file: string,
+  handle: FileHandle,
+  size: number,
+  entry: ZipEntry,
+): Promise<CodeSignature | undefined> => {
+  if (entry.size > MAX_EXECUTABLE_BYTES) {
+    throw new ParseError(
+      `${entry.name} is ${entry.size} bytes, more than the ${MAX_EXECUTABLE_BYTES} read for a code signature`,
+    );
+  }
+  const reader = await openSequentialEntry(file, handle, size, entry);
+  try {
+    const head = await reader.read(0, Math.min(entry.size, 4096));
+    const slice = machOSlices(head, entry.size)[0];
+    if (slice === undefined) return undefined;
+    const sliceHead = slice.offset === 0 ? head : await reader.read(slice.offset, Math.min(slice.size, 4096));
+    const headerBytes = Math.min(slice.size, loadCommandsExtent(sliceHead));
+    if (headerBytes > MAX_LOAD_COMMANDS_BYTES) {
+      throw new ParseError(`${entry.name}: load commands of ${headerBytes} bytes exceed the limit`);
+    }
+    const commands =
+      headerBytes <= sliceHead.length ? sliceHead : await reader.read(slice.offset, headerBytes);
+    const range = codeSignatureRange(commands, slice.size);
+    if (range === undefined || range.size > MAX_SIGNATURE_SIZE) return undefined;
+    const blob = await reader.read(slice.offset + range.offset, range.size);
+    return parseCodeSignature(blob);
+  } finally {
+    reader.close();
+  }
+};
+
+const failed = (file: string, error: string): TargetResult => ({
+  id: file,
+  kind: 'ipa',
+  status: 'failed',
+  format: 'ipa',
+  error,
+  apps: [],
+  diagnostics: [],
+});
+
+const messageOf = (error: unknown): string => describeError(error);
+
+/** Reads one IPA into one target. Never throws: unreadable content becomes a failed target. */
+export const readIpa = async (file: string, ctx?: SourceContext): Promise<TargetResult> => {
+  ctx?.onProgress?.({ type: 'target-start', target: file });
+  const result = await readIpaTarget(file, ctx);
+  ctx?.onProgress?.({ type: 'target-end', target: file, apps: result.apps.length });
+  return result;
+};
+
+const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetResult> => {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'r');
+    const { size } = await handle.stat();
+    const entries = await readCentralDirectory(handle, size);
+    const byName = new Map(entries.map((entry) => [entry.name, entry]));
+    const layout = findMainApp(entries.map((entry) => entry.name));
+    if (layout === undefined) return failed(file, 'IPA has no Payload/<Name>.app/Info.plist');
+    const infoEntry = byName.get(layout.infoPlist);
+    if (infoEntry === undefined) return failed(file, `IPA entry ${layout.infoPlist} is missing`);
+    let info: IpaEvidence['info'];
+    try {
+      info = readBundleInfo(await readEntry(handle, size, infoEntry, MAX_METADATA_BYTES));
+    } catch (error) {
+      return failed(file, `${layout.infoPlist}: ${messageOf(error)}`);
+    }
+    const diagnostics: Diagnostic[] = [];
+    let partial: string | undefined;
+    const evidence: IpaEvidence = { layout, info };
+    const profileEntry = layout.provision === undefined ? undefined : byName.get(layout.provision);
+    if (profileEntry !== undefined) {
+      try {
+        evidence.profile = parseMobileProvision(
+          await readEntry(handle, size, profileEntry, MAX_METADATA_BYTES),
+        );
+      } catch (error) {
+        partial = `${profileEntry.name}: ${messageOf(error)}`;
+        diagnostics.push({ level: 'warning', message: partial, path: profileEntry.name });
+      }
+    }
+    if (evidence.profile?.teamId === undefined && info.executable !== undefined) {
+      const executable = byName.get(`${layout.appDir}/${info.executable}`);
+      if (executable === undefined) {
+        diagnostics.push({
+          level: 'warning',
+          message: `main executable ${info.executable} is missing`,
+          path: layout.appDir,
+        });
+      } else {
+        try {
+          const signature = await readExecutableSignature(file, handle, size, executable);
+          if (signature !== undefined) {
+            evidence.signature = signature;
+            if (signature.cmsError !== undefined) {
+              diagnostics.push({
+                level: 'info',
+                message: `code signature CMS: ${signature.cmsError}`,
+                path: executable.name,
+              });
+            }
+            // A recovered team id means the profile problem no longer hides the publisher.
+            if (signature.teamId !== undefined) partial = undefined;
+          } else {
+            diagnostics.push({
+              level: 'info',
+              message: 'main executable is not code-signed',
+              path: executable.name,
+            });
+          }
+        } catch (error) {
+          const message = `${executable.name}: ${messageOf(error)}`;
+          partial ??= message;
+          diagnostics.push({ level: 'warning', message, path: executable.name });
+        }
+      }
+    }
+    const { app, diagnostics: more } = buildIpaRecord(evidence, { target: file, path: file });
+    diagnostics.push(...more);
+    ctx?.onProgress?.({ type: 'apps', target: file, count: 1 });
+    const result: TargetResult = {
+      id: file,
+      kind: 'ipa',
+      status: partial === undefined ? 'scanned' : 'partial',
+      format: 'ipa',
+      apps: [app],
+      diagnostics,
+    };
+    if (partial !== undefined) result.error = `publisher unknown: ${partial}`;
+    return result;
+  } catch (error) {
+    return failed(file, messageOf(error));
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+};
+
+const startsWith = (head: Uint8Array, magic: number[]): boolean => magic.every((byte, i) => head[i] === byte);
+
+/** Claims ZIPs whose first entries live under `Payload/`, or ZIPs named `.ipa`. */
+export const ipaReader: FileReader = {
+  name: 'ipa',
+  detect: (head, path) =>
+    startsWith(head, ZIP_MAGIC) && (Buffer.from(head).includes(PAYLOAD) || /\.ipa$/i.test(path)),
+  read: async (path, ctx) => [await readIpa(path, ctx)],
+};
