@@ -199,9 +199,15 @@ export interface CertificateInfo {
   subject: string;
   /** Raw encoded issuer Name, for SignerInfo matching. */
   issuer: Uint8Array;
+  /** Issuer compared by meaning: signers re-encode names (PrintableString vs UTF8String). */
+  issuerKey: string;
   /** Serial number magnitude (leading zero bytes stripped). */
   serial: Uint8Array;
 }
+
+/** RFC 5280-style loose comparison key: case and repeated spaces do not matter. */
+const nameKey = (buf: Uint8Array, name: Asn1Node): string =>
+  formatName(buf, name).toLowerCase().replace(/\s+/g, ' ');
 
 const stripZeros = (bytes: Uint8Array): Uint8Array => {
   let i = 0;
@@ -230,6 +236,7 @@ export function parseCertificate(buf: Uint8Array, node: Asn1Node = readNode(buf,
     sha256: sha256Hex(der),
     subject: formatName(buf, subject),
     issuer: raw(buf, issuer),
+    issuerKey: nameKey(buf, issuer),
     serial: stripZeros(content(buf, serial)),
   };
 }
@@ -243,6 +250,7 @@ export const parseCertificateBytes = (der: Uint8Array): CertificateInfo => {
 
 export interface SignerIdentifier {
   issuer?: Uint8Array;
+  issuerKey?: string;
   serial?: Uint8Array;
   subjectKeyId?: Uint8Array;
 }
@@ -277,8 +285,10 @@ export function parseSignedData(buf: Uint8Array): SignedDataInfo {
     const [, sid] = children(buf, expect(si, TAG.SEQUENCE, 'SignerInfo SEQUENCE'));
     if (sid?.tag === TAG.SEQUENCE) {
       const [issuer, serial] = children(buf, sid);
+      const issuerNode = expect(issuer, TAG.SEQUENCE, 'SignerInfo issuer');
       signerIds.push({
-        issuer: raw(buf, expect(issuer, TAG.SEQUENCE, 'SignerInfo issuer')),
+        issuer: raw(buf, issuerNode),
+        issuerKey: nameKey(buf, issuerNode),
         serial: stripZeros(content(buf, expect(serial, TAG.INTEGER, 'SignerInfo serial'))),
       });
     } else if (sid?.tag === 0x80) {
@@ -296,8 +306,10 @@ export function signerCertificates(info: SignedDataInfo): CertificateInfo[] {
   for (const id of info.signerIds) {
     let match: CertificateInfo | undefined;
     if (id.issuer && id.serial) {
-      const { issuer, serial } = id;
-      match = info.certificates.find((c) => equalBytes(c.serial, serial) && equalBytes(c.issuer, issuer));
+      const { issuer, serial, issuerKey } = id;
+      match = info.certificates.find(
+        (c) => equalBytes(c.serial, serial) && (equalBytes(c.issuer, issuer) || c.issuerKey === issuerKey),
+      );
     } else if (info.certificates.length === 1) {
       // Subject-key-identifier signers are rare in JAR signing; a lone certificate is unambiguous.
       match = info.certificates[0];
