@@ -172,6 +172,9 @@ export interface Finding {
 
 export type Verdict = 'pass' | 'fail' | 'incomplete';
 
+/** Threshold for failing the run; `none` never fails on findings. */
+export type FailOn = Severity | 'none';
+
 export interface WaiverStatus {
   id: string;
   reason: string;
@@ -199,10 +202,10 @@ export interface ScanSummary {
 export interface ScanResult {
   result: Verdict;
   exitCode: number;
-  failOn: Severity;
+  failOn: FailOn;
   /** ISO time the scan started; injected for reproducible output. */
   startedAt: string;
-  rules: { sources: string[]; count: number; mode: 'denylist' | 'allowlist' | 'mixed' };
+  rules: { sources: string[]; count: number; mode: 'denylist' | 'allowlist' | 'mixed'; ids: string[] };
   targets: TargetResult[];
   findings: Finding[];
   /** Near-miss notes (case-only differences) that are not findings. */

@@ -1,0 +1,384 @@
+/**
+ * The command line: argv → options → library calls → rendered reports → exit code.
+ * The only module that touches stdout, stderr, stdin and the exit code.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AppwardenError, describeError, isAppwardenError } from './errors.js';
+import { type FailOn, SEVERITIES } from './model.js';
+import { type FormatName, isFormatName, reporters } from './reporters/index.js';
+import { renderInventory } from './reporters/json.js';
+import { sanitizeText } from './reporters/sanitize.js';
+import type { ReporterContext } from './reporters/types.js';
+import { compileRuleSet } from './ruleset/compile.js';
+import { listShippedPacks, loadRuleSet, PACKS_DIR } from './ruleset/load.js';
+import { ruleFileJsonSchema } from './ruleset/schema.js';
+import { collect, discoverDevices, type ScanOptions, scan } from './scan.js';
+import type { ProgressEvent, SourceContext } from './sources/types.js';
+import { VERSION } from './version.js';
+
+const EXIT_USAGE = 2;
+
+interface OutputSpec {
+  format: FormatName;
+  /** undefined = stdout */
+  path?: string;
+}
+
+const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const parseOutput = (value: string, previous: OutputSpec[] = []): OutputSpec[] => {
+  const eq = value.indexOf('=');
+  const format = eq === -1 ? value : value.slice(0, eq);
+  const file = eq === -1 ? undefined : value.slice(eq + 1);
+  if (!isFormatName(format)) {
+    throw new InvalidArgumentError(`unknown format "${format}" (expected ${Object.keys(reporters).join(', ')})`);
+  }
+  if (file === '') throw new InvalidArgumentError(`missing path after "${format}="`);
+  return [...previous, file === undefined || file === '-' ? { format } : { format, path: file }];
+};
+
+const parseFailOn = (value: string): FailOn => {
+  if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as FailOn;
+  throw new InvalidArgumentError(`expected one of ${[...SEVERITIES, 'none'].join(', ')}`);
+};
+
+const parseSeconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new InvalidArgumentError('expected seconds between 0 and 86400');
+  return n;
+};
+
+const parseNow = (value: string): Date => {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO 8601 date/time');
+  return d;
+};
+
+/** Colour only on a TTY unless forced; NO_COLOR and --no-color always win. */
+const makeChalk = (wantColor: boolean | undefined, stream: NodeJS.WriteStream): ChalkInstance => {
+  const env = process.env;
+  if (wantColor === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return new Chalk({ level: 0 });
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') {
+    return new Chalk({ level: supportsColor ? supportsColor.level || 1 : 1 });
+  }
+  if (!stream.isTTY) return new Chalk({ level: 0 });
+  return new Chalk({ level: supportsColor ? supportsColor.level : 0 });
+};
+
+/** Write a report so that readers never see half a file: temp file in the same folder, then rename. */
+const writeAtomic = (file: string, content: string): void => {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+    try {
+      writeFileSync(tmp, content);
+      renameSync(tmp, file);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+  } catch (error) {
+    throw new AppwardenError('OUTPUT_FAILED', `cannot write ${file}: ${describeError(error)}`);
+  }
+};
+
+const readStdin = async (): Promise<Uint8Array> => {
+  if (process.stdin.isTTY) {
+    process.stderr.write('appwarden: reading a listing from standard input (end with Ctrl-D)\n');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > 256 * 1024 * 1024) throw new Error('standard input is larger than 256 MiB');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+};
+
+const toolsFromEnv = (): Partial<SourceContext['tools']> => {
+  const env = process.env;
+  const tools: Partial<SourceContext['tools']> = {};
+  if (env.APPWARDEN_ADB) tools.adb = env.APPWARDEN_ADB;
+  if (env.APPWARDEN_IDEVICE_ID) tools.ideviceId = env.APPWARDEN_IDEVICE_ID;
+  if (env.APPWARDEN_IDEVICEINFO) tools.ideviceInfo = env.APPWARDEN_IDEVICEINFO;
+  if (env.APPWARDEN_IDEVICEINSTALLER) tools.ideviceInstaller = env.APPWARDEN_IDEVICEINSTALLER;
+  return tools;
+};
+
+/** A single status line on stderr, redrawn in place; only on a TTY or when asked. */
+const makeProgress = (enabled: boolean): { onProgress?: (e: ProgressEvent) => void; done: () => void } => {
+  if (!enabled) return { done: () => {} };
+  const stream = process.stderr;
+  const tty = stream.isTTY === true;
+  let done = 0;
+  let apps = 0;
+  let last = 0;
+  return {
+    onProgress: (e) => {
+      if (e.type === 'target-end') {
+        done++;
+        apps += e.apps;
+      }
+      const now = Date.now();
+      if (e.type !== 'target-end' && now - last < 100) return;
+      last = now;
+      const line = `scanning: ${done} target${done === 1 ? '' : 's'} done, ${apps} apps read${e.type === 'target-start' ? ` — ${sanitizeText(e.target).slice(0, 60)}` : ''}`;
+      if (tty) stream.write(`\r\u001b[2K${line}`);
+      else if (e.type === 'target-end') stream.write(`${line}\n`);
+    },
+    done: () => {
+      if (tty) stream.write('\r\u001b[2K');
+    },
+  };
+};
+
+interface ScanFlags {
+  rules?: string[];
+  waivers?: string;
+  format?: string;
+  output?: OutputSpec[];
+  failOn?: FailOn;
+  includeInventory?: boolean;
+  color?: boolean;
+  timeout?: number;
+  quiet?: boolean;
+  progress?: boolean;
+  now?: Date;
+}
+
+const rulesFromEnv = (flags: { rules?: string[] }): string[] =>
+  flags.rules ?? (process.env.APPWARDEN_RULES ? process.env.APPWARDEN_RULES.split(',').filter(Boolean) : []);
+
+const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
+  const outputs: OutputSpec[] = [...(flags.output ?? [])];
+  if (flags.format) {
+    if (!isFormatName(flags.format)) {
+      throw new AppwardenError('USAGE', `unknown format "${flags.format}" (expected ${Object.keys(reporters).join(', ')})`);
+    }
+    outputs.push({ format: flags.format });
+  }
+  if (!outputs.some((o) => o.path === undefined)) outputs.push({ format: 'table' });
+  if (outputs.filter((o) => o.path === undefined).length > 1) {
+    throw new AppwardenError('USAGE', 'only one report can go to standard output; give the others a path (-o FORMAT=PATH)');
+  }
+  const envFailOn = process.env.APPWARDEN_FAIL_ON;
+  const failOn = flags.failOn ?? (envFailOn ? parseFailOn(envFailOn) : 'low');
+  const progress = makeProgress(
+    !flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)),
+  );
+  const options: ScanOptions = {
+    inputs,
+    readStdin,
+    rules: rulesFromEnv(flags),
+    failOn,
+    tools: toolsFromEnv(),
+    timeoutMs: (flags.timeout ?? Number(process.env.APPWARDEN_TIMEOUT ?? 30)) * 1000,
+  };
+  if (flags.waivers) options.waivers = flags.waivers;
+  const now = flags.now ?? (process.env.APPWARDEN_NOW ? parseNow(process.env.APPWARDEN_NOW) : undefined);
+  if (now) options.now = now;
+  if (progress.onProgress) options.onProgress = progress.onProgress;
+  let result: Awaited<ReturnType<typeof scan>>;
+  try {
+    result = await scan(options);
+  } finally {
+    progress.done();
+  }
+  for (const out of outputs) {
+    const toStdout = out.path === undefined;
+    const ctx: ReporterContext = {
+      chalk: toStdout ? makeChalk(flags.color, process.stdout) : new Chalk({ level: 0 }),
+      version: VERSION,
+      includeInventory: flags.includeInventory === true,
+    };
+    if (toStdout && process.stdout.columns) ctx.width = process.stdout.columns;
+    const text = reporters[out.format].render(result, ctx);
+    if (toStdout) process.stdout.write(text);
+    else writeAtomic(out.path!, text);
+  }
+  if (!flags.quiet) {
+    for (const t of result.targets) {
+      if (t.status === 'failed') process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${sanitizeText(t.error ?? 'not scanned')}\n`);
+    }
+  }
+  return result.exitCode;
+};
+
+const runCollect = async (inputs: string[], flags: { output?: string; timeout?: number; quiet?: boolean; progress?: boolean }) => {
+  const progress = makeProgress(!flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)));
+  const options: ScanOptions = { inputs, readStdin, tools: toolsFromEnv(), timeoutMs: (flags.timeout ?? 30) * 1000 };
+  if (progress.onProgress) options.onProgress = progress.onProgress;
+  let targets: Awaited<ReturnType<typeof collect>>;
+  try {
+    targets = await collect(options);
+  } finally {
+    progress.done();
+  }
+  const text = renderInventory(targets, VERSION, new Date());
+  if (flags.output && flags.output !== '-') writeAtomic(flags.output, text);
+  else process.stdout.write(text);
+  const incomplete = targets.length === 0 || targets.some((t) => t.status !== 'scanned' || t.apps.length === 0);
+  for (const t of targets) {
+    if (t.status !== 'scanned') process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${t.status}: ${sanitizeText(t.error ?? '')}\n`);
+  }
+  process.stderr.write(
+    `appwarden: collected ${targets.reduce((n, t) => n + t.apps.length, 0)} apps from ${targets.length} target(s)${flags.output ? ` into ${flags.output}` : ''}\n`,
+  );
+  return incomplete ? 3 : 0;
+};
+
+const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<number> => {
+  const ctx: SourceContext = {
+    timeoutMs: (flags.timeout ?? 30) * 1000,
+    tools: { adb: 'adb', ideviceId: 'idevice_id', ideviceInfo: 'ideviceinfo', ideviceInstaller: 'ideviceinstaller', ...toolsFromEnv() },
+    env: process.env,
+  };
+  const { devices, problems } = await discoverDevices(['android', 'ios'], ctx);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2)}\n`);
+  } else {
+    const c = makeChalk(undefined, process.stdout);
+    if (devices.length === 0) process.stdout.write('No devices found.\n');
+    for (const d of devices) {
+      const f = d.facts;
+      const model = [f.manufacturer, f.model ?? f.name].filter(Boolean).map((v) => sanitizeText(String(v))).join(' ');
+      const os = f.osVersion ? `${d.platform === 'ios' ? 'iOS' : 'Android'} ${sanitizeText(f.osVersion)}` : '';
+      const state = d.problem ? c.yellow(d.state) : c.green(d.state);
+      process.stdout.write(`${d.platform}:${sanitizeText(d.id)}\t${state}\t${model}\t${os}${d.problem ? `\n    ${sanitizeText(d.problem)}` : ''}\n`);
+    }
+    for (const p of problems) process.stderr.write(`appwarden: ${p.id}: ${sanitizeText(p.error ?? '')}\n`);
+  }
+  return devices.length === 0 && problems.length > 0 ? 3 : 0;
+};
+
+export const buildProgram = (setExit: (code: number) => void): Command => {
+  const program = new Command();
+  program
+    .name('appwarden')
+    .description('Find banned apps on phones, device images, app files and saved device listings.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('scan')
+    .description('scan inputs (files, folders, `-` for stdin, android[:SERIAL], ios[:UDID]; none = all devices)')
+    .argument('[inputs...]', 'listings, APK/IPA files, image folders, `-`, android[:SERIAL], ios[:UDID]')
+    .option('-r, --rules <file|pack>', 'rule file or shipped pack name (repeatable; default: ca-gov)', collectList)
+    .option('-w, --waivers <file>', 'waiver file')
+    .option('-f, --format <format>', `report on stdout: ${Object.keys(reporters).join(', ')}`)
+    .option('-o, --output <format[=path]>', 'write a report (repeatable); without a path it goes to stdout', parseOutput)
+    .option('--fail-on <severity>', 'fail at or above this severity (critical|high|medium|low|info|none)', parseFailOn)
+    .option('--include-inventory', 'put every app (not only findings) into JSON reports')
+    .option('--no-color', 'no colour in the table report')
+    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
+    .option('-q, --quiet', 'print only the report')
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .addOption(new Option('--now <iso>', 'clock for waiver expiry and report time').argParser(parseNow).hideHelp())
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 pass, 1 findings at or above --fail-on, 2 usage/rules error, 3 incomplete (an input could not be read or held no apps).',
+    )
+    .action(async (inputs: string[], flags: ScanFlags) => setExit(await runScan(inputs, flags)));
+
+  program
+    .command('collect')
+    .description('collect app inventories without checking rules; rescan the file later with `appwarden scan FILE`')
+    .argument('[inputs...]', 'same inputs as scan; none = all devices')
+    .option('-o, --output <path>', 'write the inventory JSON here (default: stdout)')
+    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
+    .option('-q, --quiet', 'no progress')
+    .option('--progress', 'show progress on stderr')
+    .action(async (inputs: string[], flags) => setExit(await runCollect(inputs, flags)));
+
+  program
+    .command('devices')
+    .description('list connected Android and iOS devices with state, model and OS version')
+    .option('--json', 'print JSON')
+    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
+    .action(async (flags) => setExit(await runDevices(flags)));
+
+  const rules = program.command('rules').description('work with rule files and shipped packs');
+  rules
+    .command('validate')
+    .description('validate rule files (all problems at once, as file:line:col: message)')
+    .argument('<files...>', 'rule files or pack names')
+    .action((files: string[]) => {
+      const ruleSet = loadRuleSet(files);
+      compileRuleSet(ruleSet);
+      process.stdout.write(
+        `${files.join(', ')}: valid (${ruleSet.rules.length} rules, ${ruleSet.publishers.size} publishers, ${ruleSet.packs.length} files)\n`,
+      );
+      setExit(0);
+    });
+  rules
+    .command('list')
+    .description('list rules: id, severity, title, pack')
+    .argument('[files...]', 'rule files or pack names (default: the default pack)')
+    .option('--packs', 'list the shipped packs instead')
+    .option('--json', 'print JSON')
+    .action(async (files: string[], flags: { packs?: boolean; json?: boolean }) => {
+      if (flags.packs) {
+        const packs = await listShippedPacks();
+        process.stdout.write(flags.json ? `${JSON.stringify(packs, null, 2)}\n` : `${packs.join('\n')}\n`);
+        return setExit(0);
+      }
+      const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
+      if (flags.json) {
+        const list = ruleSet.rules.map((r) => ({ id: r.id, severity: r.severity, title: r.title, pack: r.pack, file: r.file }));
+        process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      } else {
+        const width = Math.max(2, ...ruleSet.rules.map((r) => r.id.length));
+        for (const r of ruleSet.rules) {
+          process.stdout.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${r.title}  (${r.pack})\n`);
+        }
+      }
+      setExit(0);
+    });
+  rules
+    .command('schema')
+    .description('print the JSON Schema of the rule file format')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(ruleFileJsonSchema(), null, 2)}\n`);
+      setExit(0);
+    });
+  rules
+    .command('path')
+    .description('print the folder holding the shipped packs')
+    .action(() => {
+      process.stdout.write(`${PACKS_DIR}\n`);
+      setExit(0);
+    });
+  return program;
+};
+
+export const run = async (argv: string[]): Promise<number> => {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and --version end with exitCode 0; everything else commander rejects is a usage error.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (isAppwardenError(error)) {
+      process.stderr.write(`appwarden: ${error.message}\n`);
+      if (error.cause) process.stderr.write(`  reason: ${describeError(error.cause)}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`appwarden: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_USAGE;
+  }
+};
+
+process.exitCode = await run(process.argv);

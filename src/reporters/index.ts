@@ -1,0 +1,24 @@
+/** The one list of reporters (ESLint's formatters-meta idea): names, descriptions, functions. */
+import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
+import { renderSarif } from './sarif.js';
+import { renderTable } from './table.js';
+import type { Reporter } from './types.js';
+
+export interface ReporterInfo {
+  render: Reporter;
+  description: string;
+  /** File extension for `-o FORMAT` without a path. */
+  extension: string;
+}
+
+export const reporters = {
+  table: { render: renderTable, description: 'human-readable report grouped by target (default)', extension: 'txt' },
+  json: { render: renderJson, description: 'versioned JSON document (docs/json-schema.md)', extension: 'json' },
+  sarif: { render: renderSarif, description: 'SARIF 2.1.0 for GitHub code scanning', extension: 'sarif' },
+  junit: { render: renderJunit, description: 'JUnit XML: a testsuite per target', extension: 'xml' },
+} satisfies Record<string, ReporterInfo>;
+
+export type FormatName = keyof typeof reporters;
+
+export const isFormatName = (name: string): name is FormatName => Object.hasOwn(reporters, name);

@@ -1,0 +1,71 @@
+/**
+ * The public JSON document (grype's presenter/models idea): a versioned shape mapped from the
+ * internal ScanResult so internal refactors do not move the schema. Documented in docs/json-schema.md.
+ * With `includeInventory`, each target carries its apps and the file can be rescanned later.
+ */
+import type { AppRecord, ScanResult, TargetResult } from '../model.js';
+import { INVENTORY_SCHEMA_VERSION } from '../parsers/inventory.js';
+import type { Reporter } from './types.js';
+
+export const JSON_SCHEMA_VERSION = INVENTORY_SCHEMA_VERSION;
+
+const EXIT_DESCRIPTIONS: Record<number, string> = {
+  0: 'pass: no failing findings and every target was scanned',
+  1: 'fail: unwaived findings at or above the fail threshold',
+  2: 'usage, rule or configuration error',
+  3: 'incomplete: a target could not be read, was read only in part, or held no apps',
+};
+
+/** JSON has no undefined; dropping absent keys keeps the output compact and stable. */
+const clean = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+const target = (t: TargetResult, includeInventory: boolean) => ({
+  id: t.id,
+  kind: t.kind,
+  status: t.status,
+  error: t.error,
+  format: t.format,
+  device: t.device,
+  profiles: t.profiles,
+  appCount: t.apps.length,
+  diagnostics: t.diagnostics.length > 0 ? t.diagnostics : undefined,
+  apps: includeInventory ? t.apps.map(app) : undefined,
+});
+
+const app = (a: AppRecord) => a;
+
+export const toJsonDocument = (result: ScanResult, version: string, includeInventory: boolean) =>
+  clean({
+    schemaVersion: JSON_SCHEMA_VERSION,
+    tool: { name: 'appwarden', version },
+    startedAt: result.startedAt,
+    result: result.result,
+    exitCode: result.exitCode,
+    exitCodeDescription: EXIT_DESCRIPTIONS[result.exitCode],
+    failOn: result.failOn,
+    rules: result.rules,
+    summary: result.summary,
+    targets: result.targets.map((t) => target(t, includeInventory)),
+    findings: result.findings,
+    notes: result.notes,
+    waivers: result.waivers,
+  });
+
+export const renderJson: Reporter = (result, ctx) =>
+  `${JSON.stringify(toJsonDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
+
+export const exitCodeDescription = (code: number): string => EXIT_DESCRIPTIONS[code] ?? 'unknown';
+
+/** `appwarden collect` output: the same shape without findings, always with the apps. */
+export const renderInventory = (targets: TargetResult[], version: string, collectedAt: Date): string =>
+  `${JSON.stringify(
+    clean({
+      schemaVersion: JSON_SCHEMA_VERSION,
+      tool: { name: 'appwarden', version },
+      kind: 'inventory',
+      collectedAt: collectedAt.toISOString(),
+      targets: targets.map((t) => target(t, true)),
+    }),
+    null,
+    2,
+  )}\n`;

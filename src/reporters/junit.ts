@@ -1,0 +1,66 @@
+/**
+ * JUnit XML for CI test tabs: one testsuite per target, one testcase per rule × app finding,
+ * plus one passing testcase per rule with no finding on that target (so the pass count means
+ * something); waived findings are skipped; a target that could not be scanned is an error.
+ */
+import type { Finding, ScanResult } from '../model.js';
+import { escapeXml as x } from './sanitize.js';
+import type { Reporter } from './types.js';
+
+const findingCase = (f: Finding, classname: string): string => {
+  const user = f.app.user !== undefined ? ` (user ${f.app.user})` : '';
+  const name = `${f.ruleId}: ${f.app.id}${user}`;
+  const detail = [
+    f.message,
+    `app: ${f.app.id}${f.app.name ? ` "${f.app.name}"` : ''}${f.app.versionName ? ` ${f.app.versionName}` : ''}${user}`,
+    `matched on: ${f.matchedOn.map((m) => `${m.criterion}=${m.value}`).join(', ')}`,
+    ...f.references.map((r) => `reference: ${r}`),
+  ].join('\n');
+  const open = `    <testcase classname="${x(classname)}" name="${x(name)}" time="0">`;
+  if (f.waiver?.status === 'applied') {
+    return `${open}\n      <skipped message="${x(`waived: ${f.waiver.reason} (expires ${f.waiver.expires})`)}"/>\n    </testcase>`;
+  }
+  const expired = f.waiver?.status === 'expired' ? ` (waiver ${f.waiver.id} expired ${f.waiver.expires})` : '';
+  return `${open}\n      <failure message="${x(`${f.severity}: ${f.title}${expired}`)}" type="${f.severity}">${x(detail)}</failure>\n    </testcase>`;
+};
+
+export const renderJunit: Reporter = (result: ScanResult) => {
+  const suites: string[] = [];
+  let total = 0;
+  let failures = 0;
+  let errors = 0;
+  let skipped = 0;
+  for (const target of result.targets) {
+    const findings = result.findings.filter((f) => f.target === target.id);
+    const cases: string[] = [];
+    let suiteFailures = 0;
+    let suiteErrors = 0;
+    let suiteSkipped = 0;
+    if (target.status !== 'scanned' || target.apps.length === 0) {
+      const message = target.status === 'scanned' ? 'held no apps: nothing was checked' : (target.error ?? target.status);
+      cases.push(
+        `    <testcase classname="${x(target.id)}" name="scan" time="0">\n      <error message="${x(`${target.status}: ${message}`)}" type="${target.status === 'failed' ? 'not-scanned' : 'incomplete'}"/>\n    </testcase>`,
+      );
+      suiteErrors++;
+    }
+    for (const f of findings) {
+      cases.push(findingCase(f, target.id));
+      if (f.waiver?.status === 'applied') suiteSkipped++;
+      else suiteFailures++;
+    }
+    if (target.status !== 'failed') {
+      const hit = new Set(findings.map((f) => f.ruleId));
+      for (const id of result.rules.ids) {
+        if (!hit.has(id)) cases.push(`    <testcase classname="${x(target.id)}" name="${x(`${id}: no match`)}" time="0"/>`);
+      }
+    }
+    total += cases.length;
+    failures += suiteFailures;
+    errors += suiteErrors;
+    skipped += suiteSkipped;
+    suites.push(
+      `  <testsuite name="${x(target.id)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" skipped="${suiteSkipped}" time="0" timestamp="${result.startedAt.replace(/Z$/, '')}">\n${cases.join('\n')}\n  </testsuite>`,
+    );
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="appwarden" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n${suites.join('\n')}\n</testsuites>\n`;
+};

@@ -1,0 +1,245 @@
+/**
+ * Loads rule files (paths or shipped pack names), follows `include:` with cycle detection, validates
+ * everything and reports every problem at once as an AppwardenError('RULES_INVALID').
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fg from 'fast-glob';
+import { AppwardenError } from '../errors.js';
+import type { Severity } from '../model.js';
+import { normaliseDigest, ruleFileSpec } from './schema.js';
+import type { AllowlistConfig, MatchBlock, Pack, PublisherDef, Rule, RuleSet } from './types.js';
+import { formatProblem, MAX_FILE_BYTES, type Problem, parseAndValidate, type Value } from './validate.js';
+
+/** Shipped packs live in `rules/` at the package root (dist/ruleset → ../../rules). */
+export const PACKS_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+export const DEFAULT_PACK = 'ca-gov';
+
+const PACK_NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)?$/;
+
+/** Resolve a user-given rules source: an existing path wins, then a shipped pack name. */
+export const resolveRuleSource = (source: string, relativeTo = process.cwd()): string | undefined => {
+  const asPath = path.resolve(relativeTo, source);
+  if (existsSync(asPath) && statSync(asPath).isFile()) return asPath;
+  if (PACK_NAME.test(source)) {
+    for (const ext of ['.yaml', '.yml']) {
+      const packPath = path.join(PACKS_DIR, `${source}${ext}`);
+      if (existsSync(packPath)) return packPath;
+    }
+  }
+  return undefined;
+};
+
+/** Names of shipped packs (files directly in rules/ and rules/publishers/). */
+export const listShippedPacks = async (): Promise<string[]> => {
+  const files = await fg(['*.yaml', 'publishers/*.yaml'], { cwd: PACKS_DIR });
+  return files.map((f) => f.replace(/\.ya?ml$/, '')).sort();
+};
+
+type Obj = Record<string, Value>;
+const asObj = (v: Value | undefined): Obj | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
+const asStrings = (v: Value | undefined): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+const toBlock = (raw: Obj): MatchBlock => {
+  const block: MatchBlock = {};
+  if (raw.platform) block.platform = asStrings(raw.platform) as MatchBlock['platform'];
+  if (raw.package) block.package = asStrings(raw.package);
+  if (raw['cert-sha256']) block.certSha256 = asStrings(raw['cert-sha256']).map(normaliseDigest);
+  if (raw['team-id']) block.teamId = asStrings(raw['team-id']);
+  if (raw['publisher-name']) block.publisherName = asStrings(raw['publisher-name']);
+  if (raw.publisher) block.publisher = asStrings(raw.publisher);
+  if (raw.version) block.version = asStrings(raw.version);
+  if (raw['version-code']) block.versionCode = asStrings(raw['version-code']);
+  if (raw.installer) block.installer = asStrings(raw.installer);
+  if (typeof raw.system === 'boolean') block.system = raw.system;
+  return block;
+};
+
+interface LoadState {
+  problems: Problem[];
+  packs: Pack[];
+  rules: Rule[];
+  publishers: Map<string, PublisherDef>;
+  loaded: Set<string>;
+  /** Where each rule id / publisher key was first defined, for duplicate messages. */
+  ruleIds: Map<string, string>;
+  publisherRefs: Array<{ name: string; file: string; line: number; col: number }>;
+}
+
+const displayPath = (file: string): string => {
+  const rel = path.relative(process.cwd(), file);
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+  if (file.startsWith(PACKS_DIR)) return `rules/${path.relative(PACKS_DIR, file)}`;
+  return file;
+};
+
+const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?: Problem): void => {
+  if (stack.includes(file)) {
+    const cycle = [...stack.slice(stack.indexOf(file)), file].map(displayPath).join(' -> ');
+    state.problems.push({ ...(includedFrom ?? { file: displayPath(file), line: 1, col: 1 }), message: `include cycle: ${cycle}` });
+    return;
+  }
+  if (state.loaded.has(file)) return; // diamond includes load once
+  state.loaded.add(file);
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_FILE_BYTES) {
+      state.problems.push({ file: shown, line: 1, col: 1, message: `file is larger than ${MAX_FILE_BYTES} bytes` });
+      return;
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    state.problems.push({ file: shown, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` });
+    return;
+  }
+  const parsed = parseAndValidate(text, shown, ruleFileSpec, 'rule file');
+  state.problems.push(...parsed.problems);
+  const doc = asObj(parsed.value);
+  if (!doc) return;
+  const pos = (p: string) => parsed.positions.get(p) ?? { line: 1, col: 1 };
+
+  for (const [i, inc] of asStrings(doc.include).entries()) {
+    const target = resolveRuleSource(inc, path.dirname(file));
+    const at = { file: shown, ...pos(`.include.${i}`) };
+    if (!target) {
+      state.problems.push({ ...at, message: `include "${inc}" is neither a file nor a shipped pack` });
+      continue;
+    }
+    loadFile(target, state, [...stack, file], { ...at, message: '' });
+  }
+
+  const name = typeof doc.name === 'string' ? doc.name : path.basename(file).replace(/\.ya?ml$/, '');
+  const mode = doc.mode === 'allowlist' ? 'allowlist' : 'denylist';
+  const pack: Pack = { name, file: shown, mode, ruleIds: [] };
+  if (typeof doc.description === 'string') pack.description = doc.description;
+  const allow = asObj(doc.allowlist);
+  if (allow && mode !== 'allowlist') {
+    state.problems.push({ file: shown, ...pos('.allowlist'), message: '"allowlist" settings need "mode: allowlist"' });
+  }
+  if (mode === 'allowlist') {
+    const config: AllowlistConfig = {
+      id: typeof allow?.id === 'string' ? allow.id : `${name}.not-allowed`,
+      severity: (typeof allow?.severity === 'string' ? allow.severity : 'medium') as Severity,
+      message: typeof allow?.message === 'string' ? allow.message : 'App is not on the approved list.',
+      includeSystem: allow?.['include-system'] === true,
+    };
+    pack.allowlist = config;
+  }
+
+  const publishers = asObj(doc.publishers) ?? {};
+  for (const [key, raw] of Object.entries(publishers)) {
+    const p = asObj(raw);
+    if (!p) continue;
+    const existing = state.publishers.get(key);
+    if (existing) {
+      state.problems.push({
+        file: shown,
+        ...pos(`.publishers.${key}`),
+        message: `publisher "${key}" is already defined in ${existing.file}`,
+      });
+      continue;
+    }
+    const def: PublisherDef = {
+      key,
+      certSha256: asStrings(p['cert-sha256']).map(normaliseDigest),
+      teamId: asStrings(p['team-id']),
+      publisherName: asStrings(p['publisher-name']),
+      references: asStrings(p.references),
+      file: shown,
+    };
+    if (typeof p.name === 'string') def.name = p.name;
+    state.publishers.set(key, def);
+  }
+
+  const rules = Array.isArray(doc.rules) ? doc.rules : [];
+  rules.forEach((raw, i) => {
+    const r = asObj(raw);
+    if (!r || typeof r.id !== 'string') return;
+    const at = pos(`.rules.${i}`);
+    const first = state.ruleIds.get(r.id);
+    if (first) {
+      state.problems.push({
+        file: shown,
+        ...pos(`.rules.${i}.id`),
+        message: `duplicate rule id "${r.id}" (first defined at ${first})`,
+      });
+      return;
+    }
+    state.ruleIds.set(r.id, `${shown}:${at.line}`);
+    const blocks = (v: Value | undefined) =>
+      (Array.isArray(v) ? v : []).map((b) => asObj(b)).filter((b): b is Obj => !!b);
+    const match = blocks(r.match).map(toBlock);
+    const exclude = blocks(r.exclude).map(toBlock);
+    [...blocks(r.match), ...blocks(r.exclude)].forEach((b) => {
+      for (const name of asStrings(b.publisher)) state.publisherRefs.push({ name, file: shown, ...at });
+    });
+    const rule: Rule = {
+      id: r.id,
+      title: String(r.title ?? r.id),
+      severity: (r.severity ?? 'medium') as Severity,
+      message: String(r.message ?? ''),
+      references: asStrings(r.references),
+      match,
+      exclude,
+      pack: name,
+      file: shown,
+      line: at.line,
+    };
+    const metadata = asObj(r.metadata);
+    if (metadata) rule.metadata = metadata;
+    state.rules.push(rule);
+    pack.ruleIds.push(rule.id);
+  });
+  state.packs.push(pack);
+};
+
+export interface LoadOptions {
+  /** Directory relative paths are resolved against. */
+  cwd?: string;
+}
+
+/** Load and validate rule sources; throws AppwardenError RULES_INVALID listing every problem. */
+export const loadRuleSet = (sources: string[], options: LoadOptions = {}): RuleSet => {
+  const cwd = options.cwd ?? process.cwd();
+  const wanted = sources.length > 0 ? sources : [DEFAULT_PACK];
+  const state: LoadState = {
+    problems: [],
+    packs: [],
+    rules: [],
+    publishers: new Map(),
+    loaded: new Set(),
+    ruleIds: new Map(),
+    publisherRefs: [],
+  };
+  for (const source of wanted) {
+    const file = resolveRuleSource(source, cwd);
+    if (!file) {
+      state.problems.push({
+        file: source,
+        line: 1,
+        col: 1,
+        message: 'no such rule file or shipped pack (see `appwarden rules list --packs`)',
+      });
+      continue;
+    }
+    loadFile(file, state, []);
+  }
+  for (const ref of state.publisherRefs) {
+    if (!state.publishers.has(ref.name)) {
+      state.problems.push({ file: ref.file, line: ref.line, col: ref.col, message: `unknown publisher "${ref.name}"` });
+    }
+  }
+  if (state.problems.length > 0) {
+    const lines = state.problems.map(formatProblem);
+    throw new AppwardenError(
+      'RULES_INVALID',
+      `invalid rules (${lines.length} problem${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
+  }
+  return { sources: wanted, packs: state.packs, rules: state.rules, publishers: state.publishers };
+};

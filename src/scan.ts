@@ -1,0 +1,361 @@
+/**
+ * Orchestration: inputs → sources → targets of AppRecords → matcher → findings → waivers → verdict.
+ * Returns data only; rendering and exit codes belong to the caller.
+ */
+import { describeError } from './errors.js';
+import {
+  type AppRecord,
+  EXIT,
+  type FailOn,
+  type Finding,
+  type Platform,
+  type ScanResult,
+  type ScanSummary,
+  SEVERITIES,
+  type Severity,
+  type TargetResult,
+  type Verdict,
+} from './model.js';
+import { compileRuleSet, type Matcher } from './ruleset/compile.js';
+import { loadRuleSet } from './ruleset/load.js';
+import type { RuleSet } from './ruleset/types.js';
+import { readPathInput } from './sources/files.js';
+import { deviceSources, fileRegistry } from './sources/index.js';
+import { readListingBytes } from './sources/listing.js';
+import type { DeviceInfo, ProgressEvent, SourceContext } from './sources/types.js';
+import { applyWaivers, loadWaivers, type Waiver } from './waivers.js';
+
+export interface ScanOptions {
+  /** Paths, `-` (stdin), `android`, `android:SERIAL`, `ios`, `ios:UDID`. Empty: every connected device. */
+  inputs: string[];
+  /** Reads standard input when an input is `-`; supplied by the CLI so the library never touches stdin. */
+  readStdin?: () => Promise<Uint8Array>;
+  /** Rule files or shipped pack names; default: the built-in default pack. Ignored when ruleSet is given. */
+  rules?: string[];
+  ruleSet?: RuleSet;
+  /** Waiver file path or already loaded waivers. */
+  waivers?: string | Waiver[];
+  failOn?: FailOn;
+  /** Clock for waiver expiry and report time; injectable for reproducible output. */
+  now?: Date;
+  timeoutMs?: number;
+  tools?: Partial<SourceContext['tools']>;
+  env?: NodeJS.ProcessEnv;
+  /** How many devices are scanned at once. */
+  concurrency?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+const DEFAULT_TOOLS: SourceContext['tools'] = {
+  adb: 'adb',
+  ideviceId: 'idevice_id',
+  ideviceInfo: 'ideviceinfo',
+  ideviceInstaller: 'ideviceinstaller',
+};
+
+type InputSpec =
+  | { kind: 'path'; path: string }
+  | { kind: 'stdin' }
+  | { kind: 'device'; platform: Platform; id?: string; raw: string };
+
+const DEVICE_SPEC = /^(android|ios)(?::(.+))?$/;
+
+/** `android`/`ios` (optionally `:ID`) name devices unless a file of that name exists. */
+export const classifyInput = (input: string, exists: (p: string) => boolean): InputSpec => {
+  if (input === '-') return { kind: 'stdin' };
+  const m = DEVICE_SPEC.exec(input);
+  if (m && !exists(input)) {
+    const spec: InputSpec = { kind: 'device', platform: m[1] as Platform, raw: input };
+    if (m[2]) spec.id = m[2];
+    return spec;
+  }
+  return { kind: 'path', path: input };
+};
+
+const sourceContext = (options: ScanOptions): SourceContext => {
+  const ctx: SourceContext = {
+    timeoutMs: options.timeoutMs ?? 30_000,
+    tools: { ...DEFAULT_TOOLS, ...options.tools },
+    env: options.env ?? process.env,
+  };
+  if (options.onProgress) ctx.onProgress = options.onProgress;
+  return ctx;
+};
+
+const failedTarget = (id: string, kind: TargetResult['kind'], error: string): TargetResult => ({
+  id,
+  kind,
+  status: 'failed',
+  error,
+  apps: [],
+  diagnostics: [],
+});
+
+/** Run tasks with at most `limit` in flight, keeping input order in the output. */
+const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+};
+
+/** Discover devices on every platform (or the ones asked for); a missing tool becomes a failed target. */
+export const discoverDevices = async (
+  platforms: Platform[],
+  ctx: SourceContext,
+): Promise<{ devices: DeviceInfo[]; problems: TargetResult[] }> => {
+  const devices: DeviceInfo[] = [];
+  const problems: TargetResult[] = [];
+  for (const platform of platforms) {
+    const source = deviceSources.find((s) => s.platform === platform);
+    if (!source) {
+      problems.push(failedTarget(platform, 'device', `scanning ${platform} devices is not supported in this build`));
+      continue;
+    }
+    try {
+      devices.push(...(await source.discover(ctx)));
+    } catch (error) {
+      problems.push(failedTarget(platform, 'device', describeError(error)));
+    }
+  }
+  return { devices, problems };
+};
+
+const scanDevices = async (specs: InputSpec[], ctx: SourceContext, concurrency: number): Promise<TargetResult[]> => {
+  const deviceSpecs = specs.filter((s): s is Extract<InputSpec, { kind: 'device' }> => s.kind === 'device');
+  if (deviceSpecs.length === 0) return [];
+  const platforms = [...new Set(deviceSpecs.map((s) => s.platform))];
+  const { devices, problems } = await discoverDevices(platforms, ctx);
+  const wanted: DeviceInfo[] = [];
+  const results: TargetResult[] = [...problems];
+  for (const spec of deviceSpecs) {
+    if (problems.some((p) => p.id === spec.platform)) continue;
+    const matching = devices.filter((d) => d.platform === spec.platform && (!spec.id || d.id === spec.id));
+    if (matching.length === 0) {
+      results.push(
+        failedTarget(
+          spec.raw,
+          'device',
+          spec.id
+            ? `no ${spec.platform} device with ${spec.platform === 'ios' ? 'UDID' : 'serial'} ${spec.id} is connected`
+            : `no ${spec.platform} devices connected`,
+        ),
+      );
+    }
+    for (const d of matching) if (!wanted.includes(d)) wanted.push(d);
+  }
+  const scanned = await mapLimit(wanted, concurrency, async (device) => {
+    const id = `${device.platform}:${device.id}`;
+    ctx.onProgress?.({ type: 'target-start', target: id });
+    const source = deviceSources.find((s) => s.platform === device.platform)!;
+    let target: TargetResult;
+    if (device.problem) {
+      target = { ...failedTarget(id, 'device', device.problem), device: device.facts };
+    } else {
+      try {
+        target = await source.scan(device, ctx);
+      } catch (error) {
+        target = { ...failedTarget(id, 'device', `scan failed: ${describeError(error)}`), device: device.facts };
+      }
+    }
+    ctx.onProgress?.({ type: 'target-end', target: id, apps: target.apps.length });
+    return target;
+  });
+  return [...results, ...scanned];
+};
+
+/** Collect inventories from every input without matching rules (`appwarden collect`). */
+export const collect = async (options: ScanOptions): Promise<TargetResult[]> => {
+  const ctx = sourceContext(options);
+  const { existsSync } = await import('node:fs');
+  const inputs = options.inputs.length > 0 ? options.inputs : ['android', 'ios'];
+  const specs = inputs.map((i) => classifyInput(i, existsSync));
+  const targets: TargetResult[] = [];
+  // Files and stdin in the order given, then devices concurrently.
+  for (const spec of specs) {
+    if (spec.kind === 'path') targets.push(...(await readPathInput(spec.path, fileRegistry, ctx)));
+    else if (spec.kind === 'stdin') {
+      if (!options.readStdin) targets.push(failedTarget('-', 'stdin', 'standard input is not available'));
+      else {
+        try {
+          const bytes = await options.readStdin();
+          targets.push(...readListingBytes(bytes, '-', '<stdin>', 'stdin'));
+        } catch (error) {
+          targets.push(failedTarget('-', 'stdin', `cannot read standard input: ${describeError(error)}`));
+        }
+      }
+    }
+  }
+  targets.push(...(await scanDevices(specs, ctx, options.concurrency ?? 4)));
+  return targets.map(mergeDuplicateApps);
+};
+
+/** One app per (platform, id, user) in a target: a listing that holds both pm and dumpsys output merges. */
+const mergeDuplicateApps = (target: TargetResult): TargetResult => {
+  const byKey = new Map<string, AppRecord>();
+  for (const app of target.apps) {
+    const key = `${app.platform}\u0000${app.id}\u0000${app.user ?? ''}`;
+    const seen = byKey.get(key);
+    if (!seen) {
+      byKey.set(key, app);
+      continue;
+    }
+    const merged: AppRecord = { ...app, ...stripUndefined(seen) };
+    const certs = [...new Set([...(seen.publisher.certSha256 ?? []), ...(app.publisher.certSha256 ?? [])])];
+    merged.publisher = { ...app.publisher, ...seen.publisher };
+    if (certs.length > 0) merged.publisher.certSha256 = certs;
+    byKey.set(key, merged);
+  }
+  if (byKey.size === target.apps.length) return target;
+  return { ...target, apps: [...byKey.values()] };
+};
+
+const stripUndefined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** True when an unwaived finding of this severity fails the run. `info` never fails. */
+export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
+  failOn !== 'none' && severity !== 'info' && severityRank(severity) <= severityRank(failOn);
+
+const findingsFor = (target: TargetResult, matcher: Matcher, ruleSet: RuleSet): { findings: Finding[]; notes: Finding[] } => {
+  const findings: Finding[] = [];
+  const notes: Finding[] = [];
+  const packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
+  for (const app of target.apps) {
+    const matches = matcher.match(app);
+    for (const { rule, matchedOn } of matches) {
+      findings.push({
+        ruleId: rule.id,
+        severity: rule.severity,
+        title: rule.title,
+        message: rule.message,
+        references: rule.references,
+        pack: rule.pack,
+        target: target.id,
+        app,
+        matchedOn,
+      });
+    }
+    for (const { pack } of matcher.notAllowed(app)) {
+      const config = packs.get(pack)?.allowlist;
+      if (!config) continue;
+      findings.push({
+        ruleId: config.id,
+        severity: config.severity,
+        title: 'App not on the allowlist',
+        message: config.message,
+        references: [],
+        pack,
+        target: target.id,
+        app,
+        matchedOn: [{ criterion: 'allowlist', pattern: pack, value: app.id }],
+      });
+    }
+    const matchedRules = new Set(matches.map((m) => m.rule));
+    for (const miss of matcher.nearMisses(app)) {
+      if (matchedRules.has(miss.rule)) continue;
+      notes.push({
+        ruleId: miss.rule.id,
+        severity: 'info',
+        title: miss.rule.title,
+        message: `"${app.id}" differs from "${miss.expected}" only by letter case; package ids are case-sensitive, so this is not a match. Check it by hand.`,
+        references: miss.rule.references,
+        pack: miss.rule.pack,
+        target: target.id,
+        app,
+        matchedOn: [],
+        nearMiss: miss.expected,
+      });
+    }
+  }
+  return { findings, notes };
+};
+
+const compareFindings = (a: Finding, b: Finding): number =>
+  a.target.localeCompare(b.target) ||
+  severityRank(a.severity) - severityRank(b.severity) ||
+  a.ruleId.localeCompare(b.ruleId) ||
+  a.app.id.localeCompare(b.app.id) ||
+  (a.app.user ?? -1) - (b.app.user ?? -1);
+
+/** A target that could not be read, was read in part, or held no apps leaves the scan incomplete. */
+export const isIncomplete = (t: TargetResult): boolean => t.status !== 'scanned' || t.apps.length === 0;
+
+export const evaluate = (
+  targets: TargetResult[],
+  ruleSet: RuleSet,
+  options: { failOn?: FailOn; waivers?: Waiver[]; now?: Date } = {},
+): ScanResult => {
+  const now = options.now ?? new Date();
+  const failOn = options.failOn ?? 'low';
+  const matcher = compileRuleSet(ruleSet);
+  const findings: Finding[] = [];
+  const notes: Finding[] = [];
+  for (const target of targets) {
+    if (target.status === 'scanned' && target.apps.length === 0 && !target.error) {
+      target.error = 'held no apps: nothing was checked';
+    }
+    const r = findingsFor(target, matcher, ruleSet);
+    findings.push(...r.findings);
+    notes.push(...r.notes);
+  }
+  findings.sort(compareFindings);
+  notes.sort(compareFindings);
+  const waivers = applyWaivers(options.waivers ?? [], findings, targets, now);
+  const live = findings.filter((f) => f.waiver?.status !== 'applied');
+  const failing = live.filter((f) => failsAt(f.severity, failOn)).length;
+  const incomplete = targets.length === 0 || targets.some(isIncomplete);
+  // Findings win over incomplete: a banned app found is a failure whatever else could not be read.
+  const result: Verdict = failing > 0 ? 'fail' : incomplete ? 'incomplete' : 'pass';
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of live) bySeverity[f.severity]++;
+  const summary: ScanSummary = {
+    targets: targets.length,
+    targetsScanned: targets.filter((t) => t.status === 'scanned').length,
+    targetsPartial: targets.filter((t) => t.status === 'partial').length,
+    targetsFailed: targets.filter((t) => t.status === 'failed').length,
+    apps: targets.reduce((n, t) => n + t.apps.length, 0),
+    findings: findings.length,
+    failing,
+    waived: findings.length - live.length,
+    bySeverity,
+  };
+  const modes = new Set(ruleSet.packs.map((p) => p.mode));
+  return {
+    result,
+    exitCode: result === 'fail' ? EXIT.fail : result === 'incomplete' ? EXIT.incomplete : EXIT.pass,
+    failOn,
+    startedAt: now.toISOString(),
+    rules: {
+      sources: ruleSet.sources,
+      count: ruleSet.rules.length,
+      mode: modes.size > 1 ? 'mixed' : modes.has('allowlist') ? 'allowlist' : 'denylist',
+      ids: [...ruleSet.rules.map((r) => r.id), ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : []))],
+    },
+    targets,
+    findings,
+    notes,
+    waivers,
+    summary,
+  };
+};
+
+/** The library entry point: collect every input and check it against the rule set. */
+export const scan = async (options: ScanOptions): Promise<ScanResult> => {
+  const ruleSet = options.ruleSet ?? loadRuleSet(options.rules ?? []);
+  const waivers =
+    typeof options.waivers === 'string' ? loadWaivers(options.waivers) : (options.waivers ?? []);
+  const now = options.now ?? new Date();
+  const targets = await collect(options);
+  const evaluateOptions: { failOn?: FailOn; waivers: Waiver[]; now: Date } = { waivers, now };
+  if (options.failOn) evaluateOptions.failOn = options.failOn;
+  return evaluate(targets, ruleSet, evaluateOptions);
+};
