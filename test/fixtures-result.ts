@@ -49,7 +49,7 @@ const iosApp = (id: string, extra: Partial<AppRecord> & Pick<AppRecord, 'publish
 });
 
 const kaspersky = androidApp('com.kms.free', 41, {
-  name: `Kaspersky ${HOSTILE.formula}`,
+  name: `${HOSTILE.formula} Kaspersky`,
   versionName: '11.104.4.10142',
   versionCode: 11104410,
   publisher: { certSha256: [KASPERSKY_CERT], name: 'AO Kaspersky Lab' },
@@ -283,7 +283,12 @@ export const fixtureResult: ScanResult = {
   exitCode: 1,
   failOn: 'high',
   startedAt: '2026-03-01T09:30:00.000Z',
-  rules: { sources: ['ca-gov', 'in-meity', './corp-rules.yaml'], count: 42, mode: 'denylist' },
+  rules: {
+    sources: ['ca-gov', 'in-meity', './corp-rules.yaml'],
+    count: 42,
+    mode: 'denylist',
+    ids: ['ca-gov.tiktok', 'ca-gov.wechat', 'ca-gov.kaspersky'],
+  },
   targets: [androidTarget, iosTarget, apkTarget],
   findings,
   notes,
@@ -341,3 +346,15 @@ export const fixtureContext = (overrides: Partial<ReporterContext> = {}): Report
   includeInventory: false,
   ...overrides,
 });
+
+const BIDI_CONTROLS = new Set([
+  0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+]);
+
+/** C0/C1 controls, DEL or bidi controls in `text`, other than the characters listed in `allow`. */
+export const hasUnsafeChar = (text: string, allow = ''): boolean =>
+  [...text].some((c) => {
+    if (allow.includes(c)) return false;
+    const n = c.codePointAt(0) ?? 0;
+    return n < 0x20 || (n >= 0x7f && n <= 0x9f) || BIDI_CONTROLS.has(n);
+  });

@@ -64,7 +64,6 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
     const helpLines = [t(f.message), ...f.references.map((r) => `- ${t(r)}`)];
     return {
       id,
-      name: id,
       shortDescription: { text: t(f.title) },
       fullDescription: { text: t(f.message) },
       ...(f.references[0] && /^https?:\/\//.test(f.references[0]) ? { helpUri: f.references[0] } : {}),

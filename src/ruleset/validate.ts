@@ -218,8 +218,10 @@ class Walker {
   }
 
   private free(node: Node | null): Value {
+    if (this.aborted) return null;
     if (++this.visited > MAX_NODES) {
       this.aborted = true;
+      this.problem(node, `document too large or too many aliases (more than ${MAX_NODES} nodes)`);
       return null;
     }
     if (isMap(node)) {

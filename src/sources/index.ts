@@ -2,13 +2,19 @@
  * The one registry of sources (syft's task list, kept small). Order matters for files: the first
  * reader whose `detect` claims the content reads it.
  */
+import { androidSource } from './adb.js';
+import { apkReader } from './apk.js';
 import type { FileRegistry } from './files.js';
+import { imageReader } from './image.js';
+import { ipaReader } from './ipa.js';
 import { listingReader } from './listing.js';
+import { packagesXmlReader } from './packages-xml.js';
 import type { DeviceSource } from './types.js';
 
 export const fileRegistry: FileRegistry = {
-  files: [listingReader],
-  folders: [],
+  // packages.xml before listings (both may start with `<?xml`); IPA before APK (both are ZIPs).
+  files: [packagesXmlReader, ipaReader, apkReader, listingReader],
+  folders: [imageReader],
 };
 
-export const deviceSources: DeviceSource[] = [];
+export const deviceSources: DeviceSource[] = [androidSource];
