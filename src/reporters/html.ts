@@ -249,7 +249,7 @@ const inventorySection = (result: ScanResult): string => {
       );
       const rows = apps.map(
         (a) =>
-          `<tr${flagged.has(`${a.id}\u0000${a.user}`) ? ' class="flagged"' : ''}><td data-label="App"><code>${h(a.id)}</code>${
+          `<tr${flagged.has(`${a.id}\u0000${a.user}`) ? ' class="flagged"' : ''}><td data-label="App"><code>${hid(a.id)}</code>${
             a.name ? `<span class="sub">${h(a.name)}</span>` : ''
           }</td><td data-label="Version">${h(a.versionName ?? '')}</td><td data-label="User">${h(a.user ?? '')}</td><td data-label="Publisher">${publisherCell(a)}</td><td data-label="Finding">${
             flagged.has(`${a.id}\u0000${a.user}`) ? badge('b-fail', 'finding') : ''

@@ -4,6 +4,7 @@
  * any format; each reporter escapes for its own syntax.
  */
 import {
+  type AppRecord,
   type FailOn,
   type Finding,
   type MatchDetail,
@@ -130,12 +131,15 @@ export const profileName = (profile: ProfileInfo): string => {
 };
 
 /** Which profile/user the finding's app lives in, as words; '' when the input has no notion of users. */
-export const findingProfile = (finding: Finding, target: TargetResult | undefined): string => {
-  const user = finding.app.user;
+export const appProfile = (app: AppRecord, target: TargetResult | undefined): string => {
+  const user = app.user;
   if (user === undefined) return '';
   const profile = target?.profiles?.find((p) => p.user === user);
   return profile ? profileName(profile) : `user ${user}`;
 };
+
+export const findingProfile = (finding: Finding, target: TargetResult | undefined): string =>
+  appProfile(finding.app, target);
 
 export const appLabel = (finding: Finding): string =>
   finding.app.name ? sanitizeText(finding.app.name) : '';
