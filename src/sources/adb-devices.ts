@@ -1,0 +1,60 @@
+import type { DeviceInfo } from './types.js';
+
+/**
+ * `adb devices -l`: `List of devices attached`, then `serial<spaces|TAB>state[ key:value…]` lines.
+ * The state may contain spaces (`no permissions (…); see [url]`), so it runs up to the first
+ * `key:value` token; daemon start-up chatter goes to stderr and is not seen here.
+ */
+export function parseAdbDevices(text: string): DeviceInfo[] {
+  const devices: DeviceInfo[] = [];
+  for (const raw of text.replace(/\r+\n/g, '\n').split('\n')) {
+    const line = raw.trimEnd();
+    if (line === '' || line.startsWith('List of devices') || line.startsWith('*')) continue;
+    const m = /^(\S+)\s+(.*)$/.exec(line);
+    if (!m?.[1] || m[2] === undefined) continue;
+    const serial = m[1];
+    const rest = m[2];
+    const props: Record<string, string> = {};
+    let state = rest;
+    const firstProp = rest.search(/\s(usb|product|model|device|transport_id|features):\S/);
+    if (firstProp >= 0) {
+      state = rest.slice(0, firstProp).trim();
+      for (const token of rest.slice(firstProp).trim().split(/\s+/)) {
+        const i = token.indexOf(':');
+        if (i > 0) props[token.slice(0, i)] = token.slice(i + 1);
+      }
+    } else if (/^\S+:\S+/.test(rest)) {
+      // Some adb builds omit the state column entirely; nothing usable can be said then.
+      state = 'unknown';
+    }
+    const info: DeviceInfo = {
+      platform: 'android',
+      id: serial,
+      state: state.startsWith('no permissions') ? 'no permissions' : state,
+      facts: { platform: 'android', serial, state },
+    };
+    if (props.model) info.facts.model = props.model.replace(/_/g, ' ');
+    if (props.device) info.facts.name = props.device;
+    const problem = stateProblem(state);
+    if (problem) info.problem = problem;
+    devices.push(info);
+  }
+  return devices;
+}
+
+/** What a user must do about a device in this state; undefined when it can be scanned. */
+export function stateProblem(state: string): string | undefined {
+  if (state === 'device') return undefined;
+  if (state === 'unauthorized') {
+    return 'device unauthorized: unlock the phone and accept the "Allow USB debugging?" prompt (tick "Always allow from this computer"), then run the scan again';
+  }
+  if (state === 'authorizing') return 'device still authorizing: wait a few seconds and run the scan again';
+  if (state === 'offline') {
+    return 'device offline: reconnect the cable or restart adb (`adb kill-server`), and check the phone is unlocked';
+  }
+  if (state.startsWith('no permissions')) {
+    return `no permissions to open the USB device (${state.replace(/^no permissions\s*/, '').trim() || 'udev'}): add a udev rule for the phone's vendor (Debian package android-sdk-platform-tools-common) and make sure your user is in the plugdev group`;
+  }
+  if (state === 'connecting') return 'device still connecting: wait and run the scan again';
+  return `device is in state "${state}" (not booted to Android): boot the phone normally and run the scan again`;
+}
