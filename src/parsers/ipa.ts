@@ -23,7 +23,7 @@ export interface IpaLayout {
 }
 
 const isResourceFork = (name: string): boolean =>
-  name.startsWith('__MACOSX/') || name.includes('/__MACOSX/') || /(^|\/)\._[^/]*$/.test(name);
+  name.startsWith('__MACOSX/') || name.includes('/__MACOSX/') || /(^|\/)\._/.test(name);
 
 const INFO_PLIST = /^((?:[^/]+\/)*?Payload\/[^/]+\.app)\/Info\.plist$/;
 const ANY_APP_INFO_PLIST = /^((?:[^/]+\/)*?[^/]+\.app)\/Info\.plist$/;

@@ -47,3 +47,18 @@ export const buildZip = (entries: BuildEntry[]): Uint8Array => {
   eocd.writeUInt32LE(offset, 16);
   return new Uint8Array(Buffer.concat([...locals, cd, eocd]));
 };
+
+/** Reads one entry of an in-memory ZIP with the project's own ZIP reader. */
+export const readZipEntry = async (zip: Uint8Array, name: string): Promise<Uint8Array> => {
+  const { findEndOfCentralDirectory, parseCentralDirectory, inflateEntry } = await import(
+    '../../src/parsers/zip.js'
+  );
+  const found = findEndOfCentralDirectory(zip);
+  if (found.kind !== 'ok') throw new Error(`not a zip: ${JSON.stringify(found)}`);
+  const { cdOffset, cdSize, entries, shift } = found.eocd;
+  const entry = parseCentralDirectory(zip.subarray(cdOffset, cdOffset + cdSize), entries, { shift }).find(
+    (e) => e.name === name,
+  );
+  if (entry === undefined) throw new Error(`${name} not in zip`);
+  return inflateEntry(zip.subarray(entry.localHeaderOffset), entry, 64 * 1024 * 1024);
+};
