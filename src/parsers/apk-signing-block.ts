@@ -97,8 +97,8 @@ const certOf = (der: Uint8Array): CertId => {
 /** Proof-of-rotation: nodes oldest first, each holding a certificate; the last node is the current key. */
 function parseLineage(value: Uint8Array): string[] {
   const c = new Cursor(value, 'proof-of-rotation');
-  c.u32(); // version
-  const nodes = c.prefixed('proof-of-rotation nodes');
+  c.u32(); // version; the nodes follow directly, each length-prefixed
+  const nodes = c;
   const out: string[] = [];
   while (nodes.remaining > 0) {
     if (out.length >= MAX_CERTS) throw new ParseError('proof-of-rotation: too many nodes');

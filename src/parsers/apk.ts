@@ -41,12 +41,11 @@ const intOf = (element: AxmlElement | undefined, name: string): number | string 
 export function readManifest(axml: Uint8Array): ManifestFacts {
   const doc = parseAxml(axml);
   const manifest = doc.elements[0];
-  if (!manifest || manifest.name !== 'manifest')
-    throw new ParseError('AndroidManifest.xml has no <manifest> root');
+  if (manifest?.name !== 'manifest') throw new ParseError('AndroidManifest.xml has no <manifest> root');
   const pkgAttr =
     findAttribute(manifest, 'package', false) ?? manifest.attributes.find((a) => a.name === 'package');
   const pkg = pkgAttr && attributeValue(pkgAttr);
-  if (!pkg || pkg.kind !== 'string' || pkg.value === '')
+  if (pkg?.kind !== 'string' || pkg.value === '')
     throw new ParseError('AndroidManifest.xml has no package name');
   const facts: ManifestFacts = { package: pkg.value };
 
