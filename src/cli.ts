@@ -34,7 +34,9 @@ const parseOutput = (value: string, previous: OutputSpec[] = []): OutputSpec[] =
   const format = eq === -1 ? value : value.slice(0, eq);
   const file = eq === -1 ? undefined : value.slice(eq + 1);
   if (!isFormatName(format)) {
-    throw new InvalidArgumentError(`unknown format "${format}" (expected ${Object.keys(reporters).join(', ')})`);
+    throw new InvalidArgumentError(
+      `unknown format "${format}" (expected ${Object.keys(reporters).join(', ')})`,
+    );
   }
   if (file === '') throw new InvalidArgumentError(`missing path after "${format}="`);
   return [...previous, file === undefined || file === '-' ? { format } : { format, path: file }];
@@ -47,7 +49,8 @@ const parseFailOn = (value: string): FailOn => {
 
 const parseSeconds = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new InvalidArgumentError('expected seconds between 0 and 86400');
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new InvalidArgumentError('expected seconds between 0 and 86400');
   return n;
 };
 
@@ -60,7 +63,8 @@ const parseNow = (value: string): Date => {
 /** Colour only on a TTY unless forced; NO_COLOR and --no-color always win. */
 const makeChalk = (wantColor: boolean | undefined, stream: NodeJS.WriteStream): ChalkInstance => {
   const env = process.env;
-  if (wantColor === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return new Chalk({ level: 0 });
+  if (wantColor === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== ''))
+    return new Chalk({ level: 0 });
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') {
     return new Chalk({ level: supportsColor ? supportsColor.level || 1 : 1 });
   }
@@ -159,13 +163,19 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   const outputs: OutputSpec[] = [...(flags.output ?? [])];
   if (flags.format) {
     if (!isFormatName(flags.format)) {
-      throw new AppwardenError('USAGE', `unknown format "${flags.format}" (expected ${Object.keys(reporters).join(', ')})`);
+      throw new AppwardenError(
+        'USAGE',
+        `unknown format "${flags.format}" (expected ${Object.keys(reporters).join(', ')})`,
+      );
     }
     outputs.push({ format: flags.format });
   }
   if (!outputs.some((o) => o.path === undefined)) outputs.push({ format: 'table' });
   if (outputs.filter((o) => o.path === undefined).length > 1) {
-    throw new AppwardenError('USAGE', 'only one report can go to standard output; give the others a path (-o FORMAT=PATH)');
+    throw new AppwardenError(
+      'USAGE',
+      'only one report can go to standard output; give the others a path (-o FORMAT=PATH)',
+    );
   }
   const envFailOn = process.env.APPWARDEN_FAIL_ON;
   const failOn = flags.failOn ?? (envFailOn ? parseFailOn(envFailOn) : 'low');
@@ -204,15 +214,26 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   }
   if (!flags.quiet) {
     for (const t of result.targets) {
-      if (t.status === 'failed') process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${sanitizeText(t.error ?? 'not scanned')}\n`);
+      if (t.status === 'failed')
+        process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${sanitizeText(t.error ?? 'not scanned')}\n`);
     }
   }
   return result.exitCode;
 };
 
-const runCollect = async (inputs: string[], flags: { output?: string; timeout?: number; quiet?: boolean; progress?: boolean }) => {
-  const progress = makeProgress(!flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)));
-  const options: ScanOptions = { inputs, readStdin, tools: toolsFromEnv(), timeoutMs: (flags.timeout ?? 30) * 1000 };
+const runCollect = async (
+  inputs: string[],
+  flags: { output?: string; timeout?: number; quiet?: boolean; progress?: boolean },
+) => {
+  const progress = makeProgress(
+    !flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)),
+  );
+  const options: ScanOptions = {
+    inputs,
+    readStdin,
+    tools: toolsFromEnv(),
+    timeoutMs: (flags.timeout ?? 30) * 1000,
+  };
   if (progress.onProgress) options.onProgress = progress.onProgress;
   let targets: Awaited<ReturnType<typeof collect>>;
   try {
@@ -223,9 +244,11 @@ const runCollect = async (inputs: string[], flags: { output?: string; timeout?: 
   const text = renderInventory(targets, VERSION, new Date());
   if (flags.output && flags.output !== '-') writeAtomic(flags.output, text);
   else process.stdout.write(text);
-  const incomplete = targets.length === 0 || targets.some((t) => t.status !== 'scanned' || t.apps.length === 0);
+  const incomplete =
+    targets.length === 0 || targets.some((t) => t.status !== 'scanned' || t.apps.length === 0);
   for (const t of targets) {
-    if (t.status !== 'scanned') process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${t.status}: ${sanitizeText(t.error ?? '')}\n`);
+    if (t.status !== 'scanned')
+      process.stderr.write(`appwarden: ${sanitizeText(t.id)}: ${t.status}: ${sanitizeText(t.error ?? '')}\n`);
   }
   process.stderr.write(
     `appwarden: collected ${targets.reduce((n, t) => n + t.apps.length, 0)} apps from ${targets.length} target(s)${flags.output ? ` into ${flags.output}` : ''}\n`,
@@ -236,21 +259,36 @@ const runCollect = async (inputs: string[], flags: { output?: string; timeout?: 
 const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<number> => {
   const ctx: SourceContext = {
     timeoutMs: (flags.timeout ?? 30) * 1000,
-    tools: { adb: 'adb', ideviceId: 'idevice_id', ideviceInfo: 'ideviceinfo', ideviceInstaller: 'ideviceinstaller', ...toolsFromEnv() },
+    tools: {
+      adb: 'adb',
+      ideviceId: 'idevice_id',
+      ideviceInfo: 'ideviceinfo',
+      ideviceInstaller: 'ideviceinstaller',
+      ...toolsFromEnv(),
+    },
     env: process.env,
   };
   const { devices, problems } = await discoverDevices(['android', 'ios'], ctx);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2)}\n`,
+    );
   } else {
     const c = makeChalk(undefined, process.stdout);
     if (devices.length === 0) process.stdout.write('No devices found.\n');
     for (const d of devices) {
       const f = d.facts;
-      const model = [f.manufacturer, f.model ?? f.name].filter(Boolean).map((v) => sanitizeText(String(v))).join(' ');
-      const os = f.osVersion ? `${d.platform === 'ios' ? 'iOS' : 'Android'} ${sanitizeText(f.osVersion)}` : '';
+      const model = [f.manufacturer, f.model ?? f.name]
+        .filter(Boolean)
+        .map((v) => sanitizeText(String(v)))
+        .join(' ');
+      const os = f.osVersion
+        ? `${d.platform === 'ios' ? 'iOS' : 'Android'} ${sanitizeText(f.osVersion)}`
+        : '';
       const state = d.problem ? c.yellow(d.state) : c.green(d.state);
-      process.stdout.write(`${d.platform}:${sanitizeText(d.id)}\t${state}\t${model}\t${os}${d.problem ? `\n    ${sanitizeText(d.problem)}` : ''}\n`);
+      process.stdout.write(
+        `${d.platform}:${sanitizeText(d.id)}\t${state}\t${model}\t${os}${d.problem ? `\n    ${sanitizeText(d.problem)}` : ''}\n`,
+      );
     }
     for (const p of problems) process.stderr.write(`appwarden: ${p.id}: ${sanitizeText(p.error ?? '')}\n`);
   }
@@ -268,19 +306,35 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
 
   program
     .command('scan')
-    .description('scan inputs (files, folders, `-` for stdin, android[:SERIAL], ios[:UDID]; none = all devices)')
+    .description(
+      'scan inputs (files, folders, `-` for stdin, android[:SERIAL], ios[:UDID]; none = all devices)',
+    )
     .argument('[inputs...]', 'listings, APK/IPA files, image folders, `-`, android[:SERIAL], ios[:UDID]')
-    .option('-r, --rules <file|pack>', 'rule file or shipped pack name (repeatable; default: ca-gov)', collectList)
+    .option(
+      '-r, --rules <file|pack>',
+      'rule file or shipped pack name (repeatable; default: ca-gov)',
+      collectList,
+    )
     .option('-w, --waivers <file>', 'waiver file')
     .option('-f, --format <format>', `report on stdout: ${Object.keys(reporters).join(', ')}`)
-    .option('-o, --output <format[=path]>', 'write a report (repeatable); without a path it goes to stdout', parseOutput)
-    .option('--fail-on <severity>', 'fail at or above this severity (critical|high|medium|low|info|none)', parseFailOn)
+    .option(
+      '-o, --output <format[=path]>',
+      'write a report (repeatable); without a path it goes to stdout',
+      parseOutput,
+    )
+    .option(
+      '--fail-on <severity>',
+      'fail at or above this severity (critical|high|medium|low|info|none)',
+      parseFailOn,
+    )
     .option('--include-inventory', 'put every app (not only findings) into JSON reports')
     .option('--no-color', 'no colour in the table report')
     .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
     .option('-q, --quiet', 'print only the report')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .addOption(new Option('--now <iso>', 'clock for waiver expiry and report time').argParser(parseNow).hideHelp())
+    .addOption(
+      new Option('--now <iso>', 'clock for waiver expiry and report time').argParser(parseNow).hideHelp(),
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 pass, 1 findings at or above --fail-on, 2 usage/rules error, 3 incomplete (an input could not be read or held no apps).',
@@ -289,7 +343,9 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
 
   program
     .command('collect')
-    .description('collect app inventories without checking rules; rescan the file later with `appwarden scan FILE`')
+    .description(
+      'collect app inventories without checking rules; rescan the file later with `appwarden scan FILE`',
+    )
     .argument('[inputs...]', 'same inputs as scan; none = all devices')
     .option('-o, --output <path>', 'write the inventory JSON here (default: stdout)')
     .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
@@ -331,7 +387,13 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       }
       const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
       if (flags.json) {
-        const list = ruleSet.rules.map((r) => ({ id: r.id, severity: r.severity, title: r.title, pack: r.pack, file: r.file }));
+        const list = ruleSet.rules.map((r) => ({
+          id: r.id,
+          severity: r.severity,
+          title: r.title,
+          pack: r.pack,
+          file: r.file,
+        }));
         process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       } else {
         const width = Math.max(2, ...ruleSet.rules.map((r) => r.id.length));
@@ -376,7 +438,9 @@ export const run = async (argv: string[]): Promise<number> => {
       if (error.cause) process.stderr.write(`  reason: ${describeError(error.cause)}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`appwarden: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `appwarden: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return EXIT_USAGE;
   }
 };

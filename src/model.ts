@@ -24,7 +24,14 @@ export interface Publisher {
 }
 
 /** Android user / profile an app is installed for. */
-export type ProfileKind = 'primary' | 'work' | 'secondary' | 'clone' | 'private' | 'secure-folder' | 'unknown';
+export type ProfileKind =
+  | 'primary'
+  | 'work'
+  | 'secondary'
+  | 'clone'
+  | 'private'
+  | 'secure-folder'
+  | 'unknown';
 
 export interface ProfileInfo {
   user: number;

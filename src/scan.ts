@@ -115,7 +115,9 @@ export const discoverDevices = async (
   for (const platform of platforms) {
     const source = deviceSources.find((s) => s.platform === platform);
     if (!source) {
-      problems.push(failedTarget(platform, 'device', `scanning ${platform} devices is not supported in this build`));
+      problems.push(
+        failedTarget(platform, 'device', `scanning ${platform} devices is not supported in this build`),
+      );
       continue;
     }
     try {
@@ -127,7 +129,11 @@ export const discoverDevices = async (
   return { devices, problems };
 };
 
-const scanDevices = async (specs: InputSpec[], ctx: SourceContext, concurrency: number): Promise<TargetResult[]> => {
+const scanDevices = async (
+  specs: InputSpec[],
+  ctx: SourceContext,
+  concurrency: number,
+): Promise<TargetResult[]> => {
   const deviceSpecs = specs.filter((s): s is Extract<InputSpec, { kind: 'device' }> => s.kind === 'device');
   if (deviceSpecs.length === 0) return [];
   const platforms = [...new Set(deviceSpecs.map((s) => s.platform))];
@@ -161,7 +167,10 @@ const scanDevices = async (specs: InputSpec[], ctx: SourceContext, concurrency: 
       try {
         target = await source.scan(device, ctx);
       } catch (error) {
-        target = { ...failedTarget(id, 'device', `scan failed: ${describeError(error)}`), device: device.facts };
+        target = {
+          ...failedTarget(id, 'device', `scan failed: ${describeError(error)}`),
+          device: device.facts,
+        };
       }
     }
     ctx.onProgress?.({ type: 'target-end', target: id, apps: target.apps.length });
@@ -225,7 +234,11 @@ const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
   failOn !== 'none' && severity !== 'info' && severityRank(severity) <= severityRank(failOn);
 
-const findingsFor = (target: TargetResult, matcher: Matcher, ruleSet: RuleSet): { findings: Finding[]; notes: Finding[] } => {
+const findingsFor = (
+  target: TargetResult,
+  matcher: Matcher,
+  ruleSet: RuleSet,
+): { findings: Finding[]; notes: Finding[] } => {
   const findings: Finding[] = [];
   const notes: Finding[] = [];
   const packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
@@ -338,7 +351,10 @@ export const evaluate = (
       sources: ruleSet.sources,
       count: ruleSet.rules.length,
       mode: modes.size > 1 ? 'mixed' : modes.has('allowlist') ? 'allowlist' : 'denylist',
-      ids: [...ruleSet.rules.map((r) => r.id), ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : []))],
+      ids: [
+        ...ruleSet.rules.map((r) => r.id),
+        ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : [])),
+      ],
     },
     targets,
     findings,

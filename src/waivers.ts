@@ -5,7 +5,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { AppwardenError } from './errors.js';
 import type { Finding, TargetResult, WaiverRef, WaiverStatus } from './model.js';
-import { compilePackagePattern, compileTextGlob, matchesPattern, type PackagePattern } from './ruleset/pattern.js';
+import {
+  compilePackagePattern,
+  compileTextGlob,
+  matchesPattern,
+  type PackagePattern,
+} from './ruleset/pattern.js';
 import { waiverFileSpec } from './ruleset/schema.js';
 import { formatProblem, MAX_FILE_BYTES, parseAndValidate, type Value } from './ruleset/validate.js';
 
@@ -91,9 +96,12 @@ export const applyWaivers = (
   });
   for (const finding of findings) {
     const target = byTarget.get(finding.target);
-    const deviceIds = [finding.target, target?.device?.serial, target?.device?.udid, target?.device?.name].filter(
-      (v): v is string => !!v,
-    );
+    const deviceIds = [
+      finding.target,
+      target?.device?.serial,
+      target?.device?.udid,
+      target?.device?.name,
+    ].filter((v): v is string => !!v);
     // Prefer a live waiver over an expired one when several apply.
     let chosen: CompiledWaiver | undefined;
     for (const c of compiled) {

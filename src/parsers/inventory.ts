@@ -30,9 +30,26 @@ const bool = (v: Json | undefined): boolean | undefined => (typeof v === 'boolea
 const strList = (v: Json | undefined): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 
-const TARGET_KINDS: TargetKind[] = ['listing', 'inventory', 'device', 'apk', 'ipa', 'image', 'packages-xml', 'stdin'];
+const TARGET_KINDS: TargetKind[] = [
+  'listing',
+  'inventory',
+  'device',
+  'apk',
+  'ipa',
+  'image',
+  'packages-xml',
+  'stdin',
+];
 const STATUSES: TargetStatus[] = ['scanned', 'partial', 'failed'];
-const PROFILE_KINDS: ProfileKind[] = ['primary', 'work', 'secondary', 'clone', 'private', 'secure-folder', 'unknown'];
+const PROFILE_KINDS: ProfileKind[] = [
+  'primary',
+  'work',
+  'secondary',
+  'clone',
+  'private',
+  'secure-folder',
+  'unknown',
+];
 const DIGEST = /^[0-9a-f]{64}$/;
 
 /** Cheap content check: JSON object that names appwarden as its tool. */
@@ -92,7 +109,16 @@ const readApp = (v: Json, target: string, path: string): AppRecord | undefined =
 const readDevice = (v: Json | undefined): DeviceFacts | undefined => {
   if (!isObj(v)) return undefined;
   const d: DeviceFacts = {};
-  for (const key of ['serial', 'udid', 'name', 'manufacturer', 'model', 'osVersion', 'fingerprint', 'state'] as const) {
+  for (const key of [
+    'serial',
+    'udid',
+    'name',
+    'manufacturer',
+    'model',
+    'osVersion',
+    'fingerprint',
+    'state',
+  ] as const) {
     assign(d, key, str(v[key]));
   }
   const platform = str(v.platform);
@@ -131,7 +157,9 @@ export const parseInventory = (text: string, path: string): TargetResult[] => {
   }
   const major = (str(doc.schemaVersion) ?? '').split('.')[0];
   if (major !== INVENTORY_SCHEMA_VERSION.split('.')[0]) {
-    throw new ParseError(`unsupported schemaVersion "${str(doc.schemaVersion) ?? ''}" (this appwarden reads 1.x)`);
+    throw new ParseError(
+      `unsupported schemaVersion "${str(doc.schemaVersion) ?? ''}" (this appwarden reads 1.x)`,
+    );
   }
   const targets: TargetResult[] = [];
   for (const [i, raw] of doc.targets.entries()) {
@@ -158,7 +186,12 @@ export const parseInventory = (text: string, path: string): TargetResult[] => {
       if (app) apps.push(app);
       else dropped++;
     }
-    if (dropped > 0) diagnostics.push({ level: 'warning', message: `${dropped} app entries were malformed and skipped`, path });
+    if (dropped > 0)
+      diagnostics.push({
+        level: 'warning',
+        message: `${dropped} app entries were malformed and skipped`,
+        path,
+      });
     const target: TargetResult = {
       id,
       kind: kind && TARGET_KINDS.includes(kind) ? kind : 'inventory',

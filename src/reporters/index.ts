@@ -13,8 +13,16 @@ export interface ReporterInfo {
 }
 
 export const reporters = {
-  table: { render: renderTable, description: 'human-readable report grouped by target (default)', extension: 'txt' },
-  json: { render: renderJson, description: 'versioned JSON document (docs/json-schema.md)', extension: 'json' },
+  table: {
+    render: renderTable,
+    description: 'human-readable report grouped by target (default)',
+    extension: 'txt',
+  },
+  json: {
+    render: renderJson,
+    description: 'versioned JSON document (docs/json-schema.md)',
+    extension: 'json',
+  },
   sarif: { render: renderSarif, description: 'SARIF 2.1.0 for GitHub code scanning', extension: 'sarif' },
   junit: { render: renderJunit, description: 'JUnit XML: a testsuite per target', extension: 'xml' },
 } satisfies Record<string, ReporterInfo>;

@@ -20,7 +20,8 @@ const findingCase = (f: Finding, classname: string): string => {
   if (f.waiver?.status === 'applied') {
     return `${open}\n      <skipped message="${x(`waived: ${f.waiver.reason} (expires ${f.waiver.expires})`)}"/>\n    </testcase>`;
   }
-  const expired = f.waiver?.status === 'expired' ? ` (waiver ${f.waiver.id} expired ${f.waiver.expires})` : '';
+  const expired =
+    f.waiver?.status === 'expired' ? ` (waiver ${f.waiver.id} expired ${f.waiver.expires})` : '';
   return `${open}\n      <failure message="${x(`${f.severity}: ${f.title}${expired}`)}" type="${f.severity}">${x(detail)}</failure>\n    </testcase>`;
 };
 
@@ -37,7 +38,8 @@ export const renderJunit: Reporter = (result: ScanResult) => {
     let suiteErrors = 0;
     let suiteSkipped = 0;
     if (target.status !== 'scanned' || target.apps.length === 0) {
-      const message = target.status === 'scanned' ? 'held no apps: nothing was checked' : (target.error ?? target.status);
+      const message =
+        target.status === 'scanned' ? 'held no apps: nothing was checked' : (target.error ?? target.status);
       cases.push(
         `    <testcase classname="${x(target.id)}" name="scan" time="0">\n      <error message="${x(`${target.status}: ${message}`)}" type="${target.status === 'failed' ? 'not-scanned' : 'incomplete'}"/>\n    </testcase>`,
       );
@@ -51,7 +53,8 @@ export const renderJunit: Reporter = (result: ScanResult) => {
     if (target.status !== 'failed') {
       const hit = new Set(findings.map((f) => f.ruleId));
       for (const id of result.rules.ids) {
-        if (!hit.has(id)) cases.push(`    <testcase classname="${x(target.id)}" name="${x(`${id}: no match`)}" time="0"/>`);
+        if (!hit.has(id))
+          cases.push(`    <testcase classname="${x(target.id)}" name="${x(`${id}: no match`)}" time="0"/>`);
       }
     }
     total += cases.length;

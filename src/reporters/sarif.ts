@@ -52,7 +52,8 @@ export const locationUri = (f: Finding): { uri: string; uriBaseId?: string } => 
   return { uri: `devices/${f.app.platform}/${device}/${encodePath(f.app.id)}` };
 };
 
-export const fingerprint = (f: Finding): string => hash(f.ruleId, f.app.platform, f.app.id, f.target, f.app.user);
+export const fingerprint = (f: Finding): string =>
+  hash(f.ruleId, f.app.platform, f.app.id, f.target, f.app.user);
 
 export const renderSarif: Reporter = (result: ScanResult, ctx) => {
   const all = [...result.findings, ...result.notes];
@@ -118,7 +119,11 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
         ...(target?.device?.model ? { deviceModel: t(target.device.model) } : {}),
         ...(target?.device?.osVersion ? { osVersion: t(target.device.osVersion) } : {}),
         ...(target?.device?.serial ? { serial: t(target.device.serial) } : {}),
-        matchedOn: f.matchedOn.map((m) => ({ criterion: m.criterion, pattern: t(m.pattern), value: t(m.value) })),
+        matchedOn: f.matchedOn.map((m) => ({
+          criterion: m.criterion,
+          pattern: t(m.pattern),
+          value: t(m.value),
+        })),
         ...(f.waiver ? { waiver: f.waiver } : {}),
       },
     };
@@ -137,7 +142,11 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
     .filter((x) => x.status !== 'scanned' || x.apps.length === 0)
     .map((x) => ({
       level: x.status === 'failed' ? 'error' : 'warning',
-      message: { text: t(`${x.id}: ${x.status === 'scanned' ? 'held no apps' : x.status}${x.error ? `: ${x.error}` : ''}`) },
+      message: {
+        text: t(
+          `${x.id}: ${x.status === 'scanned' ? 'held no apps' : x.status}${x.error ? `: ${x.error}` : ''}`,
+        ),
+      },
       descriptor: { id: x.status === 'failed' ? 'target-failed' : 'target-incomplete' },
     }));
   const sarif = {

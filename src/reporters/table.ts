@@ -16,7 +16,11 @@ const userLabel = (t: TargetResult, user: number | undefined): string => {
 const deviceLine = (t: TargetResult): string => {
   const d = t.device;
   if (!d) return '';
-  const parts = [d.manufacturer, d.model ?? d.name, d.osVersion ? `${d.platform === 'ios' ? 'iOS' : 'Android'} ${d.osVersion}` : undefined]
+  const parts = [
+    d.manufacturer,
+    d.model ?? d.name,
+    d.osVersion ? `${d.platform === 'ios' ? 'iOS' : 'Android'} ${d.osVersion}` : undefined,
+  ]
     .filter((x): x is string => !!x)
     .map(s);
   return parts.length > 0 ? ` — ${parts.join(' ')}` : '';
@@ -41,7 +45,8 @@ const paint = (ctx: ReporterContext, severity: Severity, text: string): string =
 const evidence = (f: Finding): string =>
   f.matchedOn
     .map((m) => {
-      const value = m.value.length === 64 && /^[0-9a-f]+$/.test(m.value) ? `${m.value.slice(0, 16)}…` : m.value;
+      const value =
+        m.value.length === 64 && /^[0-9a-f]+$/.test(m.value) ? `${m.value.slice(0, 16)}…` : m.value;
       return `${m.criterion}=${s(value)}`;
     })
     .join(', ');
@@ -80,27 +85,38 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
     out.push(`${c.bold(s(t.id))}${deviceLine(t)}  ${statusText(t, ctx)} (${apps}${format})`);
     if (t.error) out.push(`  ${t.status === 'scanned' ? c.yellow('!') : c.red('✗')} ${s(t.error)}`);
     for (const p of t.profiles ?? []) {
-      if (!p.scanned) out.push(`  ${c.yellow('!')} user ${p.user} (${p.kind}${p.name ? `, ${s(p.name)}` : ''}) not scanned: ${s(p.reason ?? 'inaccessible')}`);
+      if (!p.scanned)
+        out.push(
+          `  ${c.yellow('!')} user ${p.user} (${p.kind}${p.name ? `, ${s(p.name)}` : ''}) not scanned: ${s(p.reason ?? 'inaccessible')}`,
+        );
     }
     for (const d of t.diagnostics.filter((d) => d.level !== 'info')) {
       out.push(`  ${c.yellow('!')} ${s(d.message)}${d.line ? ` (line ${d.line})` : ''}`);
     }
     const findings = byTarget.get(t.id) ?? [];
     for (const f of findings) out.push(...findingLines(f, t, ctx));
-    if (findings.length === 0 && t.status !== 'failed' && t.apps.length > 0) out.push(`  ${c.green('✓')} no banned apps found`);
+    if (findings.length === 0 && t.status !== 'failed' && t.apps.length > 0)
+      out.push(`  ${c.green('✓')} no banned apps found`);
     out.push('');
   }
   if (result.notes.length > 0) {
     out.push(c.bold('Notes'));
-    for (const n of result.notes) out.push(`  ${c.gray('NOTE')}     ${s(n.target)}: ${s(n.message)} (${n.ruleId})`);
+    for (const n of result.notes)
+      out.push(`  ${c.gray('NOTE')}     ${s(n.target)}: ${s(n.message)} (${n.ruleId})`);
     out.push('');
   }
   const unused = result.waivers.filter((w) => w.uses === 0);
   const expired = result.waivers.filter((w) => w.expired && w.uses > 0);
   if (expired.length > 0 || unused.length > 0) {
     out.push(c.bold('Waivers'));
-    for (const w of expired) out.push(`  ${c.yellow('expired')} ${s(w.id)} (${w.expires}) no longer applies to ${w.uses} finding(s)`);
-    for (const w of unused) out.push(`  ${c.gray('unused')}  ${s(w.id)}${w.expired ? ` (expired ${w.expires})` : ''} matched nothing`);
+    for (const w of expired)
+      out.push(
+        `  ${c.yellow('expired')} ${s(w.id)} (${w.expires}) no longer applies to ${w.uses} finding(s)`,
+      );
+    for (const w of unused)
+      out.push(
+        `  ${c.gray('unused')}  ${s(w.id)}${w.expired ? ` (expired ${w.expires})` : ''} matched nothing`,
+      );
     out.push('');
   }
   out.push(verdictLine(result, ctx));

@@ -49,7 +49,8 @@ const firstHit = <T>(values: T[], pred: (v: T) => string | undefined): [T, strin
   return undefined;
 };
 
-const packageTest = (criterion: string, patterns: PackagePattern[], get: (a: AppRecord) => string | undefined): Test =>
+const packageTest =
+  (criterion: string, patterns: PackagePattern[], get: (a: AppRecord) => string | undefined): Test =>
   (app) => {
     const value = get(app);
     if (value === undefined) return undefined;
@@ -57,12 +58,18 @@ const packageTest = (criterion: string, patterns: PackagePattern[], get: (a: App
     return hit ? { criterion, pattern: hit.source, value } : undefined;
   };
 
-const compileBlock = (block: MatchBlock, rule: Rule, publishers: Map<string, PublisherDef>): CompiledBlock => {
+const compileBlock = (
+  block: MatchBlock,
+  rule: Rule,
+  publishers: Map<string, PublisherDef>,
+): CompiledBlock => {
   const tests: Test[] = [];
   if (block.platform) {
     const set = new Set<string>(block.platform);
     tests.push((app) =>
-      set.has(app.platform) ? { criterion: 'platform', pattern: app.platform, value: app.platform } : undefined,
+      set.has(app.platform)
+        ? { criterion: 'platform', pattern: app.platform, value: app.platform }
+        : undefined,
     );
   }
   if (block.package) {
@@ -105,7 +112,8 @@ const compileBlock = (block: MatchBlock, rule: Rule, publishers: Map<string, Pub
         const cert = appCerts(app).find((c) => p.certs.has(c));
         if (cert) return { criterion: `publisher:${p.key}`, pattern: 'cert-sha256', value: cert };
         const team = app.publisher.teamId;
-        if (team && p.teams.has(team)) return { criterion: `publisher:${p.key}`, pattern: 'team-id', value: team };
+        if (team && p.teams.has(team))
+          return { criterion: `publisher:${p.key}`, pattern: 'team-id', value: team };
         const name = app.publisher.name;
         if (name && p.names.some((re) => re.test(name))) {
           return { criterion: `publisher:${p.key}`, pattern: 'publisher-name', value: name };
@@ -138,7 +146,9 @@ const compileBlock = (block: MatchBlock, rule: Rule, publishers: Map<string, Pub
   if (block.system !== undefined) {
     const want = block.system;
     tests.push((app) =>
-      app.system === want ? { criterion: 'system', pattern: String(want), value: String(app.system) } : undefined,
+      app.system === want
+        ? { criterion: 'system', pattern: String(want), value: String(app.system) }
+        : undefined,
     );
   }
   return { rule, tests };
@@ -241,7 +251,8 @@ export const compileRuleSet = (ruleSet: RuleSet): Matcher => {
     for (const block of rule.match) {
       index.add(block, compileBlock(block, rule, ruleSet.publishers), ruleSet.publishers);
       for (const id of block.package ?? []) {
-        if (!/[*?]/.test(id) && !id.startsWith('/')) push(lowerExact, id.toLowerCase(), { rule, expected: id });
+        if (!/[*?]/.test(id) && !id.startsWith('/'))
+          push(lowerExact, id.toLowerCase(), { rule, expected: id });
       }
     }
     if (rule.exclude.length > 0) {

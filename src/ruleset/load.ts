@@ -79,7 +79,10 @@ const displayPath = (file: string): string => {
 const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?: Problem): void => {
   if (stack.includes(file)) {
     const cycle = [...stack.slice(stack.indexOf(file)), file].map(displayPath).join(' -> ');
-    state.problems.push({ ...(includedFrom ?? { file: displayPath(file), line: 1, col: 1 }), message: `include cycle: ${cycle}` });
+    state.problems.push({
+      ...(includedFrom ?? { file: displayPath(file), line: 1, col: 1 }),
+      message: `include cycle: ${cycle}`,
+    });
     return;
   }
   if (state.loaded.has(file)) return; // diamond includes load once
@@ -89,12 +92,22 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
   try {
     const size = statSync(file).size;
     if (size > MAX_FILE_BYTES) {
-      state.problems.push({ file: shown, line: 1, col: 1, message: `file is larger than ${MAX_FILE_BYTES} bytes` });
+      state.problems.push({
+        file: shown,
+        line: 1,
+        col: 1,
+        message: `file is larger than ${MAX_FILE_BYTES} bytes`,
+      });
       return;
     }
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    state.problems.push({ file: shown, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` });
+    state.problems.push({
+      file: shown,
+      line: 1,
+      col: 1,
+      message: `cannot read: ${(error as Error).message}`,
+    });
     return;
   }
   const parsed = parseAndValidate(text, shown, ruleFileSpec, 'rule file');
@@ -119,7 +132,11 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
   if (typeof doc.description === 'string') pack.description = doc.description;
   const allow = asObj(doc.allowlist);
   if (allow && mode !== 'allowlist') {
-    state.problems.push({ file: shown, ...pos('.allowlist'), message: '"allowlist" settings need "mode: allowlist"' });
+    state.problems.push({
+      file: shown,
+      ...pos('.allowlist'),
+      message: '"allowlist" settings need "mode: allowlist"',
+    });
   }
   if (mode === 'allowlist') {
     const config: AllowlistConfig = {
@@ -231,7 +248,12 @@ export const loadRuleSet = (sources: string[], options: LoadOptions = {}): RuleS
   }
   for (const ref of state.publisherRefs) {
     if (!state.publishers.has(ref.name)) {
-      state.problems.push({ file: ref.file, line: ref.line, col: ref.col, message: `unknown publisher "${ref.name}"` });
+      state.problems.push({
+        file: ref.file,
+        line: ref.line,
+        col: ref.col,
+        message: `unknown publisher "${ref.name}"`,
+      });
     }
   }
   if (state.problems.length > 0) {

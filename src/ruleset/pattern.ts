@@ -52,7 +52,8 @@ export const checkPackagePattern = (source: string): string | undefined => {
   if (source.startsWith('/')) return `"${source}" looks like a regex but is not closed with "/"`;
   if (/\s/.test(source)) return `"${source}" contains white space`;
   if (source.split('.').some((s) => s === '')) return `"${source}" has an empty segment`;
-  if (/\*\*/.test(source)) return `"${source}": use a single "*" as a whole segment to match several segments`;
+  if (/\*\*/.test(source))
+    return `"${source}": use a single "*" as a whole segment to match several segments`;
   return undefined;
 };
 

@@ -85,7 +85,11 @@ export const criteriaFields: Record<string, Spec> = {
     description: 'Android versionCode constraints, e.g. "<1000"',
     check: checkVersionConstraint,
   },
-  installer: { type: 'strings', description: 'Installer package (exact or glob)', check: checkPackagePattern },
+  installer: {
+    type: 'strings',
+    description: 'Installer package (exact or glob)',
+    check: checkPackagePattern,
+  },
   system: { type: 'boolean', description: 'Preinstalled/system app' },
 };
 
@@ -112,8 +116,16 @@ export const ruleSpec: ObjectSpec = {
     message: { type: 'string', description: 'Message shown with each finding', check: checkNonEmpty },
     references: { type: 'strings', description: 'Sources: official texts, advisories' },
     metadata: { type: 'free', description: 'Free-form data carried into reports' },
-    match: { type: 'blocks', description: 'One block or a list of blocks; any block may match', block: matchBlock },
-    exclude: { type: 'blocks', description: 'Apps matching any of these blocks are not findings', block: matchBlock },
+    match: {
+      type: 'blocks',
+      description: 'One block or a list of blocks; any block may match',
+      block: matchBlock,
+    },
+    exclude: {
+      type: 'blocks',
+      description: 'Apps matching any of these blocks are not findings',
+      block: matchBlock,
+    },
   },
 };
 
@@ -214,7 +226,10 @@ export const toJsonSchema = (spec: Spec): Record<string, unknown> => {
     case 'enums':
       return {
         description: spec.description,
-        oneOf: [{ enum: [...spec.values] }, { type: 'array', items: { enum: [...spec.values] }, minItems: 1 }],
+        oneOf: [
+          { enum: [...spec.values] },
+          { type: 'array', items: { enum: [...spec.values] }, minItems: 1 },
+        ],
       };
     case 'boolean':
       return { description: spec.description, type: 'boolean' };

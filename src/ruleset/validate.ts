@@ -184,7 +184,13 @@ class Walker {
     }
   }
 
-  private object(node: Node | null, at: Node, spec: ObjectSpec, path: string, where: string): Value | undefined {
+  private object(
+    node: Node | null,
+    at: Node,
+    spec: ObjectSpec,
+    path: string,
+    where: string,
+  ): Value | undefined {
     if (!isMap(node)) {
       this.problem(at, `${where} must be a mapping`);
       return undefined;
@@ -253,14 +259,23 @@ export const parseAndValidate = (text: string, file: string, spec: ObjectSpec, w
     };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    version: '1.2',
+  });
   const problems: Problem[] = doc.errors.map((e) => {
     const { line, col } = lines.linePos(e.pos[0]);
     return { file, line, col, message: e.message.split('\n')[0]! };
   });
   if (problems.length > 0) return { value: undefined, problems, positions: new Map() };
   if (doc.contents === null) {
-    return { value: undefined, positions: new Map(), problems: [{ file, line: 1, col: 1, message: 'file is empty' }] };
+    return {
+      value: undefined,
+      positions: new Map(),
+      problems: [{ file, line: 1, col: 1, message: 'file is empty' }],
+    };
   }
   const walker = new Walker(file, doc, lines);
   const value = walker.walk(doc.contents, spec, '', where);

@@ -81,7 +81,9 @@ const holds = (cmp: number, op: Comparator): boolean => {
 export const satisfies = (version: string, constraint: Constraint, numeric = false): boolean =>
   constraint.some((all) =>
     all.every((c) => {
-      const cmp = numeric ? Math.sign(Number(version) - Number(c.version)) : compareVersions(version, c.version);
+      const cmp = numeric
+        ? Math.sign(Number(version) - Number(c.version))
+        : compareVersions(version, c.version);
       return Number.isNaN(cmp) ? false : holds(cmp, c.op);
     }),
   );

@@ -70,7 +70,9 @@ export const readFileInput = async (
   } catch (error) {
     return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
   }
-  const reader = pickReader(registry, head, file) ?? (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
+  const reader =
+    pickReader(registry, head, file) ??
+    (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
   if (!reader) {
     return [failed(file, 'listing', 'not a recognised device listing, inventory, APK, IPA or packages.xml')];
   }
@@ -148,10 +150,16 @@ export const readFolderInput = async (
   if (skipped > 0 || truncated) {
     const first = results[0]!;
     if (skipped > 0) {
-      first.diagnostics.push({ level: 'info', message: `${skipped} unrecognised file(s) in ${dir} were skipped` });
+      first.diagnostics.push({
+        level: 'info',
+        message: `${skipped} unrecognised file(s) in ${dir} were skipped`,
+      });
     }
     if (truncated) {
-      first.diagnostics.push({ level: 'warning', message: `only the first ${MAX_FOLDER_FILES} files of ${dir} were read` });
+      first.diagnostics.push({
+        level: 'warning',
+        message: `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`,
+      });
       first.status = first.status === 'failed' ? 'failed' : 'partial';
     }
   }

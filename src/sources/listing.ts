@@ -30,7 +30,12 @@ const describe = (error: unknown): string =>
       : String(error);
 
 /** Turn listing bytes into targets. Shared by files and stdin. */
-export const readListingBytes = (bytes: Uint8Array, id: string, path: string, kind: TargetKind): TargetResult[] => {
+export const readListingBytes = (
+  bytes: Uint8Array,
+  id: string,
+  path: string,
+  kind: TargetKind,
+): TargetResult[] => {
   let text: string;
   try {
     text = decodeText(bytes);
@@ -82,7 +87,13 @@ export const listingReader: FileReader = {
   read: async (path) => {
     const info = await stat(path);
     if (info.size > MAX_LISTING_BYTES) {
-      return [failed(path, 'listing', `file is ${info.size} bytes; listings larger than ${MAX_LISTING_BYTES} are refused`)];
+      return [
+        failed(
+          path,
+          'listing',
+          `file is ${info.size} bytes; listings larger than ${MAX_LISTING_BYTES} are refused`,
+        ),
+      ];
     }
     const bytes = await readFile(path);
     return readListingBytes(bytes, path, path, 'listing');

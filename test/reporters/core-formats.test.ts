@@ -15,7 +15,10 @@ const MULTITOOL = path.resolve('node_modules/.bin/sarif-multitool');
 /** Minimal XML reader for the JUnit checks: elements, attributes, entity decoding. */
 const parseXmlElements = (xml: string) => {
   const decode = (s: string) =>
-    s.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!);
+    s.replace(
+      /&(lt|gt|amp|quot|apos);/g,
+      (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!,
+    );
   const elements: Array<{ name: string; attrs: Record<string, string> }> = [];
   for (const m of xml.matchAll(/<([a-zA-Z]+)((?:\s+[a-zA-Z-]+="[^"]*")*)\s*\/?>/g)) {
     const attrs: Record<string, string> = {};
@@ -104,7 +107,9 @@ describe('SARIF report', () => {
 
   it('marks waived findings as accepted suppressions and records the exit code', () => {
     const suppressed = run.results.filter((r: { suppressions?: unknown[] }) => r.suppressions);
-    expect(suppressed).toHaveLength(fixtureResult.findings.filter((f) => f.waiver?.status === 'applied').length);
+    expect(suppressed).toHaveLength(
+      fixtureResult.findings.filter((f) => f.waiver?.status === 'applied').length,
+    );
     expect(suppressed[0].suppressions[0]).toMatchObject({ kind: 'external', status: 'accepted' });
     expect(run.invocations[0].exitCode).toBe(1);
     expect(run.invocations[0].toolExecutionNotifications.length).toBeGreaterThan(0);
@@ -117,7 +122,9 @@ describe('SARIF report', () => {
     const out = path.join(dir, 'validation.sarif');
     let status = 0;
     try {
-      execFileSync(MULTITOOL, ['validate', file, '--output', out, '--log', 'ForceOverwrite'], { stdio: 'pipe' });
+      execFileSync(MULTITOOL, ['validate', file, '--output', out, '--log', 'ForceOverwrite'], {
+        stdio: 'pipe',
+      });
     } catch (error) {
       status = (error as { status: number }).status;
     }

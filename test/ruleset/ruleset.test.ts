@@ -87,7 +87,9 @@ rules:
     expect(rs.rules.map((r) => r.id)).toEqual(['corp.tiktok', 'corp.tencent-review', 'corp.old-wechat']);
     const m = compileRuleSet(rs);
     expect(m.match(app('com.zhiliaoapp.musically')).map((x) => x.rule.id)).toEqual(['corp.tiktok']);
-    const renamed = m.match(app('com.example.mod', { publisher: { certSha256: ['00'.repeat(32)], certLineage: [TIKTOK_CERT] } }));
+    const renamed = m.match(
+      app('com.example.mod', { publisher: { certSha256: ['00'.repeat(32)], certLineage: [TIKTOK_CERT] } }),
+    );
     expect(renamed.map((x) => x.rule.id)).toEqual(['corp.tiktok']);
     expect(renamed[0]!.matchedOn[0]).toMatchObject({ criterion: 'publisher:bytedance', value: TIKTOK_CERT });
     expect(m.match(app('com.tencent.soter.soterserver'))).toEqual([]);
@@ -101,7 +103,9 @@ rules:
     expect(m.match(app('com.tencent.mm', { versionName: '8.0.41' })).map((x) => x.rule.id)).toEqual([
       'corp.tencent-review',
     ]);
-    expect(m.nearMisses(app('com.ZhiliaoApp.musically')).map((n) => n.expected)).toEqual(['com.zhiliaoapp.musically']);
+    expect(m.nearMisses(app('com.ZhiliaoApp.musically')).map((n) => n.expected)).toEqual([
+      'com.zhiliaoapp.musically',
+    ]);
   });
 
   it('reports every problem with file:line:col', () => {
