@@ -278,7 +278,7 @@ class AbxCursor {
   raw(what: string): Uint8Array {
     const length = this.u16(`${what} length`);
     this.need(length, what);
-    const out = this.bytes.slice(this.pos, this.pos + length);
+    const out = new Uint8Array(this.bytes.subarray(this.pos, this.pos + length));
     this.pos += length;
     return out;
   }

@@ -187,8 +187,8 @@ export const decodeXmlBytes = (bytes: Uint8Array): string => {
     throw new ParseError('UTF-16 XML is not supported (Android writes UTF-8)');
   }
   const text = new TextDecoder('utf-8', { ignoreBOM: false }).decode(bytes);
-  const declared = /^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text)?.[1]?.toLowerCase();
-  if (declared && !['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(declared)) {
+  const declared = /^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text)?.[1];
+  if (declared && !['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(declared.toLowerCase())) {
     throw new ParseError(`XML declares encoding "${declared}"; only UTF-8 is supported`);
   }
   return text;
