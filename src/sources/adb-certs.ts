@@ -6,8 +6,21 @@
 import { combineSigning, v1SignatureBlocks, v1Signers } from '../parsers/apk.js';
 import { type ApkSigner, readSigningFromTail, type SigningInfo } from '../parsers/apk-signing-block.js';
 import { ParseError } from '../parsers/types.js';
-import { inflateEntry, LOCAL_HEADER_SIZE, localDataOffset, parseCentralDirectory, type ZipEntry } from '../parsers/zip.js';
-import { commandBudget, type FileChunk, rangesScript, splitChunks, tailsFromListingScript, tailsScript } from './adb-script.js';
+import {
+  inflateEntry,
+  LOCAL_HEADER_SIZE,
+  localDataOffset,
+  parseCentralDirectory,
+  type ZipEntry,
+} from '../parsers/zip.js';
+import {
+  commandBudget,
+  type FileChunk,
+  rangesScript,
+  splitChunks,
+  tailsFromListingScript,
+  tailsScript,
+} from './adb-script.js';
 
 /** Tail size when `od` cannot size the read exactly (no od, odd ZIP): covers most small APKs. */
 export const DEFAULT_TAIL = 64 * 1024;
@@ -22,7 +35,9 @@ export type CertOutcome =
   | { kind: 'unreadable'; reason: string };
 
 /** Runs one script on the device and returns its raw stdout, or a reason it failed. */
-export type ExecOut = (script: string) => Promise<{ ok: true; data: Uint8Array } | { ok: false; reason: string }>;
+export type ExecOut = (
+  script: string,
+) => Promise<{ ok: true; data: Uint8Array } | { ok: false; reason: string }>;
 
 export interface CertReadResult {
   byPath: Map<string, CertOutcome>;
@@ -53,7 +68,8 @@ export async function readCertificates(
 
   const absorbTails = (chunks: FileChunk[], bad: string[]): { path: string; count: number }[] => {
     const again: { path: string; count: number }[] = [];
-    for (const path of bad) if (wanted.has(path)) byPath.set(path, { kind: 'unreadable', reason: 'APK bytes arrived incomplete' });
+    for (const path of bad)
+      if (wanted.has(path)) byPath.set(path, { kind: 'unreadable', reason: 'APK bytes arrived incomplete' });
     for (const chunk of chunks) {
       if (!wanted.has(chunk.path) || chunk.kind !== 'file') continue;
       if (chunk.a < 0) {
@@ -87,7 +103,11 @@ export async function readCertificates(
       again.push(...absorbTails(s.chunks, s.bad));
     }
   }
-  for (const a of again) byPath.set(a.path, { kind: 'unreadable', reason: 'signing block still out of reach after several reads' });
+  for (const a of again)
+    byPath.set(a.path, {
+      kind: 'unreadable',
+      reason: 'signing block still out of reach after several reads',
+    });
 
   // v1-only APKs: fetch each signature block entry (local header + data) with dd.
   let ranges = v1Ranges(pending);
@@ -106,7 +126,8 @@ export async function readCertificates(
     ranges = finishV1(pending, got, byPath);
   }
   for (const path of pending.keys()) {
-    if (!byPath.has(path)) byPath.set(path, { kind: 'unreadable', reason: 'v1 signature blocks could not be fetched' });
+    if (!byPath.has(path))
+      byPath.set(path, { kind: 'unreadable', reason: 'v1 signature blocks could not be fetched' });
   }
   return { byPath };
 }
@@ -131,7 +152,10 @@ function interpretTail(
   }
   if (result.kind === 'need') {
     if (result.fromEnd > MAX_TAIL || result.fromEnd <= tail.length) {
-      byPath.set(path, { kind: 'unreadable', reason: `signing data lies ${result.fromEnd} bytes from the end` });
+      byPath.set(path, {
+        kind: 'unreadable',
+        reason: `signing data lies ${result.fromEnd} bytes from the end`,
+      });
       return undefined;
     }
     return Math.min(result.fromEnd, size);
@@ -178,7 +202,10 @@ function v1Ranges(pending: Map<string, Pending>): { path: string; offset: number
   for (const [path, p] of pending) {
     for (const e of p.v1Blocks ?? []) {
       if (e.compressedSize > MAX_V1_BLOCK) continue;
-      const count = Math.min(LOCAL_HEADER_SIZE + utf8Length(e.name) + 1024 + e.compressedSize, p.size - e.localHeaderOffset);
+      const count = Math.min(
+        LOCAL_HEADER_SIZE + utf8Length(e.name) + 1024 + e.compressedSize,
+        p.size - e.localHeaderOffset,
+      );
       out.push({ path, offset: e.localHeaderOffset, count });
     }
   }

@@ -53,7 +53,10 @@ export function splitSections(text: string, marker: string): ScriptSection[] {
       current?.lines.push(line);
       continue;
     }
-    const words = line.slice(marker.length + 1).trim().split(':');
+    const words = line
+      .slice(marker.length + 1)
+      .trim()
+      .split(':');
     if (words[0] === 'end') {
       if (current) {
         const code = Number(words[1]);
@@ -74,7 +77,8 @@ export function splitSections(text: string, marker: string): ScriptSection[] {
 }
 
 /** Largest command string sent in one call: old adbd (Android < 7) takes 4 KiB, Linux argv 128 KiB. */
-export const commandBudget = (sdk: number | undefined): number => (sdk !== undefined && sdk >= 24 ? 96 * 1024 : 3 * 1024);
+export const commandBudget = (sdk: number | undefined): number =>
+  sdk !== undefined && sdk >= 24 ? 96 * 1024 : 3 * 1024;
 
 /**
  * For each base APK the user lists show, print a header `marker:file:SIZE:COUNT:PATH`, the last
@@ -133,7 +137,10 @@ function tailBody(m: string): string {
 }
 
 /** Byte ranges `offset count path`, each printed as `marker:range:OFFSET:COUNT:PATH`, bytes, `marker:end`. */
-export function rangesScript(marker: string, ranges: { path: string; offset: number; count: number }[]): string {
+export function rangesScript(
+  marker: string,
+  ranges: { path: string; offset: number; count: number }[],
+): string {
   const m = marker;
   const doc = `${m.slice(2)}_LIST`;
   return [

@@ -46,7 +46,8 @@ export function adbCallProblem(step: string, result: ExecResult, timeoutMs: numb
   }
   if (/unauthorized/.test(err)) return stateProblem('unauthorized') ?? 'device unauthorized';
   if (/device offline/.test(err)) return stateProblem('offline') ?? 'device offline';
-  if (/insufficient permissions|no permissions/.test(err)) return stateProblem('no permissions') ?? 'no permissions';
+  if (/insufficient permissions|no permissions/.test(err))
+    return stateProblem('no permissions') ?? 'no permissions';
   if (/device still authorizing/.test(err)) return stateProblem('authorizing') ?? 'device still authorizing';
   return failureReason(step, result, timeoutMs);
 }
@@ -81,7 +82,11 @@ async function scan(device: DeviceInfo, ctx: SourceContext): Promise<TargetResul
     diagnostics: [],
   };
   if (device.state !== 'device') {
-    return { ...target, status: 'failed', error: device.problem ?? stateProblem(device.state) ?? device.state };
+    return {
+      ...target,
+      status: 'failed',
+      error: device.problem ?? stateProblem(device.state) ?? device.state,
+    };
   }
   ctx.onProgress?.({ type: 'target-start', target: id });
   try {
@@ -127,7 +132,9 @@ async function scanInto(target: TargetResult, serial: string, ctx: SourceContext
   }
   ctx.onProgress?.({ type: 'apps', target: target.id, count: target.apps.length });
 
-  const paths = [...new Set(target.apps.map((a) => a.paths?.[0]).filter((p): p is string => p?.endsWith('.apk') === true))];
+  const paths = [
+    ...new Set(target.apps.map((a) => a.paths?.[0]).filter((p): p is string => p?.endsWith('.apk') === true)),
+  ];
   if (paths.length > 0) {
     const certs = await readCertificates(paths, listed.users, target.device?.sdk, marker, async (script) => {
       const res = await call.run('exec-out', script);
@@ -140,7 +147,10 @@ async function scanInto(target: TargetResult, serial: string, ctx: SourceContext
     if (certs.failure) partial.push(`${certs.failure}; some signing certificates are missing`);
   }
 
-  target.diagnostics.push({ level: 'info', message: `${call.calls} adb calls for ${target.apps.length} app records` });
+  target.diagnostics.push({
+    level: 'info',
+    message: `${call.calls} adb calls for ${target.apps.length} app records`,
+  });
   if (partial.length > 0) {
     target.status = 'partial';
     target.error = partial.join('; ');
@@ -164,7 +174,8 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
       const props = parseGetpropLines(new LineScan(section.body.split('\n'), ctx));
       if (props) target.device = { ...target.device, ...deviceFactsFromProps(props) };
     } else if (kind === 'users') {
-      for (const p of parsePmUsersLines(new LineScan(section.body.split('\n'), ctx)) ?? []) profiles.set(p.user, p);
+      for (const p of parsePmUsersLines(new LineScan(section.body.split('\n'), ctx)) ?? [])
+        profiles.set(p.user, p);
     } else if (kind === 'packages' && userText !== undefined) {
       const user = Number(userText);
       out.packageSections++;
@@ -178,7 +189,9 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
       if (denied && empty) {
         profile.scanned = false;
         profile.reason = denied.reason ?? 'the shell user may not list this profile';
-        out.partial.push(`user ${user}${profile.name ? ` (${profile.name})` : ''} could not be listed: ${profile.reason}`);
+        out.partial.push(
+          `user ${user}${profile.name ? ` (${profile.name})` : ''} could not be listed: ${profile.reason}`,
+        );
         continue;
       }
       if (empty && section.exitCode !== undefined && section.exitCode !== 0) {
@@ -259,7 +272,8 @@ function applyCertificates(target: TargetResult, byPath: Map<string, CertOutcome
       message: `signing certificate unknown for ${unique.length} app(s) (${reason}): ${unique.slice(0, 10).join(', ')}${unique.length > 10 ? ', …' : ''}`,
     });
   }
-  if (unsigned > 0) target.diagnostics.push({ level: 'warning', message: `${unsigned} APK(s) carry no signature` });
+  if (unsigned > 0)
+    target.diagnostics.push({ level: 'warning', message: `${unsigned} APK(s) carry no signature` });
 }
 
 const stripLines = (diagnostics: Diagnostic[]): Diagnostic[] =>
@@ -268,4 +282,3 @@ const stripLines = (diagnostics: Diagnostic[]): Diagnostic[] =>
 const firstLine = (text: string): string => text.trim().split('\n')[0]?.slice(0, 160) ?? '';
 
 export const androidSource: DeviceSource = { platform: 'android', discover, scan };
-

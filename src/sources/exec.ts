@@ -63,7 +63,11 @@ export const toolMissingMessage = (file: string, pkg: ToolPackage): string =>
  * kills the whole process group, and bounded output. Device problems come back as data; only a
  * missing or non-executable tool throws, because then no device of that platform can be reached.
  */
-export async function runTool(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+export async function runTool(
+  file: string,
+  args: readonly string[],
+  options: ExecOptions,
+): Promise<ExecResult> {
   const subprocess = execa(file, args, {
     env: options.env,
     extendEnv: false,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { renderDumpsysPackages, renderGetprop, runPm } from '../lib/android-render.js';
 // Device-side commands (getprop, pm, cmd package, dumpsys) for the fake adb's shell.
 import { findAndroid, loadScenario } from '../lib/scenario.js';
-import { renderDumpsysPackages, renderGetprop, runPm } from '../lib/android-render.js';
 
 const [command, ...args] = process.argv.slice(2);
 const device = findAndroid(await loadScenario(), process.env.AW_HARNESS_SERIAL);

@@ -88,8 +88,11 @@ export function runPm(d, args) {
   }
   const all = user === 'all' || (user === undefined && d.sdk >= 33);
   const denied = d.users.filter((u) => u.denied).map((u) => u.id);
-  if (all && d.allUsersFails !== undefined) return { stdout: '', stderr: securityException(d.allUsersFails), code: 255 };
-  const userIds = all ? d.users.map((u) => u.id) : [user === undefined || user === 'current' ? 0 : Number(user)];
+  if (all && d.allUsersFails !== undefined)
+    return { stdout: '', stderr: securityException(d.allUsersFails), code: 255 };
+  const userIds = all
+    ? d.users.map((u) => u.id)
+    : [user === undefined || user === 'current' ? 0 : Number(user)];
   for (const id of userIds) {
     if (denied.includes(id) && !all) return { stdout: '', stderr: securityException(id), code: 255 };
     if (!d.users.some((u) => u.id === id)) {
@@ -145,7 +148,9 @@ export function renderDumpsysPackages(d) {
     out.push(`    lastUpdateTime=${p.firstInstallTime}`);
     if (p.installer) out.push(`    installerPackageName=${p.installer}`);
     if (modern && p.installer) out.push(`    initiatingPackageName=${p.installer}`, '    packageSource=0');
-    out.push('    signatures=PackageSignatures{4cb6f75 version:2, signatures:[74831dfd], past signatures:[]}');
+    out.push(
+      '    signatures=PackageSignatures{4cb6f75 version:2, signatures:[74831dfd], past signatures:[]}',
+    );
     out.push(`    pkgFlags=[ ${p.system ? 'SYSTEM ' : ''}HAS_CODE ALLOW_CLEAR_USER_DATA ]`);
     for (const u of d.users) {
       const installed = inst(u.id);

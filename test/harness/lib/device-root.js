@@ -38,6 +38,7 @@ export function prelude(root, device, harnessBin) {
   const lines = [
     `__aw_root=${JSON.stringify(root)}`,
     '__aw_map() { __aw_c=$1; shift; __aw_n=$#; while [ "$__aw_n" -gt 0 ]; do case "$1" in',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     '  /dev/*) set -- "$@" "$1";; /*) set -- "$@" "$__aw_root$1";; if=/*) set -- "$@" "if=$__aw_root${1#if=}";;',
     '  *) set -- "$@" "$1";; esac; shift; __aw_n=$((__aw_n - 1)); done; command "$__aw_c" "$@"; }',
     'stat() { __aw_map stat -L "$@"; }',
@@ -45,7 +46,9 @@ export function prelude(root, device, harnessBin) {
     'dd() { __aw_map dd "$@"; }',
     'cat() { __aw_map cat "$@"; }',
     'wc() { __aw_map wc "$@"; }',
-    device.noOd ? 'od() { echo "od: inaccessible or not found" >&2; return 127; }' : 'od() { __aw_map od "$@"; }',
+    device.noOd
+      ? 'od() { echo "od: inaccessible or not found" >&2; return 127; }'
+      : 'od() { __aw_map od "$@"; }',
     `getprop() { ${node} ${cmd} getprop "$@"; }`,
     `pm() { ${node} ${cmd} pm "$@"; }`,
     `cmd() { ${node} ${cmd} cmd "$@"; }`,

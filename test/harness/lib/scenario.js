@@ -119,6 +119,7 @@ function normaliseIos(d) {
     connection: d.connection ?? 'USB',
     info: d.info ?? {},
     lockdown: d.lockdown,
+    hang: d.hang ?? [],
     delayMs: d.delayMs ?? 0,
     apps: d.apps ?? [],
   };
