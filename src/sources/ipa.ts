@@ -4,8 +4,8 @@
  * executable) and hands their bytes to the pure parsers. Every size is bounded before reading, so a
  * ZIP bomb or a lying header costs a clear error, not memory.
  */
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createInflateRaw } from 'node:zlib';
 import { describeError } from '../errors.js';
 import type { Diagnostic, TargetResult } from '../model.js';
@@ -29,6 +29,7 @@ import {
   parseCentralDirectory,
   type ZipEntry,
 } from '../parsers/zip.js';
+import { type ByteReader, openFileByteReader } from './byte-reader.js';
 import type { FileReader, SourceContext } from './types.js';
 
 /** Largest Info.plist or provisioning profile inflated; real ones are a few KB (profiles up to ~100 KB). */
@@ -42,31 +43,17 @@ export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 export const MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024;
 /** Mach-O headers and load commands are read from this much of the slice start at most. */
 const MAX_LOAD_COMMANDS_BYTES = 4 * 1024 * 1024;
+/** Compressed bytes fed to the inflater per read. */
+const STREAM_CHUNK = 1024 * 1024;
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const PAYLOAD = Buffer.from('Payload/');
 
-/** Reads exact byte ranges of an open file; short reads are errors. */
-const readAt = async (
-  handle: FileHandle,
-  offset: number,
-  length: number,
-  what: string,
-): Promise<Uint8Array> => {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
-    if (bytesRead === 0) throw new ParseError(`${what}: file ends before byte ${offset + length}`);
-    done += bytesRead;
-  }
-  return buffer;
-};
-
-const readCentralDirectory = async (handle: FileHandle, size: number): Promise<ZipEntry[]> => {
+const readCentralDirectory = async (reader: ByteReader): Promise<ZipEntry[]> => {
+  const { size } = reader;
   let fromEnd = Math.min(size, 64 * 1024);
   for (;;) {
-    const tail = await readAt(handle, size - fromEnd, fromEnd, 'ZIP end of central directory');
+    const tail = await reader.read(size - fromEnd, fromEnd);
     const found = findEndOfCentralDirectory(tail, size);
     if (found.kind === 'invalid') throw new ParseError(`not a readable ZIP: ${found.reason}`);
     if (found.kind === 'need') {
@@ -82,29 +69,29 @@ const readCentralDirectory = async (handle: FileHandle, size: number): Promise<Z
         `ZIP central directory of ${cdSize} bytes exceeds the limit of ${MAX_CENTRAL_DIRECTORY_BYTES}`,
       );
     }
-    const directory = await readAt(handle, cdOffset, cdSize, 'ZIP central directory');
+    const base = size - tail.length;
+    const directory =
+      cdOffset >= base
+        ? tail.subarray(cdOffset - base, cdOffset - base + cdSize)
+        : await reader.read(cdOffset, cdSize);
     return parseCentralDirectory(directory, entries, { shift });
   }
 };
 
 /** Offset of an entry's data, after checking that its compressed bytes lie inside the file. */
-const entryDataOffset = async (handle: FileHandle, size: number, entry: ZipEntry): Promise<number> => {
-  if (entry.localHeaderOffset + LOCAL_HEADER_SIZE > size) {
+const entryDataOffset = async (reader: ByteReader, entry: ZipEntry): Promise<number> => {
+  if (entry.localHeaderOffset + LOCAL_HEADER_SIZE > reader.size) {
     throw new ParseError(`${entry.name}: local header lies past the end of the file`);
   }
-  const header = await readAt(handle, entry.localHeaderOffset, LOCAL_HEADER_SIZE, entry.name);
+  const header = await reader.read(entry.localHeaderOffset, LOCAL_HEADER_SIZE);
   const start = entry.localHeaderOffset + localDataOffset(header, entry);
-  if (start + entry.compressedSize > size)
+  if (start + entry.compressedSize > reader.size) {
     throw new ParseError(`${entry.name}: data runs past the end of the file`);
+  }
   return start;
 };
 
-const readEntry = async (
-  handle: FileHandle,
-  size: number,
-  entry: ZipEntry,
-  maxSize: number,
-): Promise<Uint8Array> => {
+const readEntry = async (reader: ByteReader, entry: ZipEntry, maxSize: number): Promise<Uint8Array> => {
   if (entry.size > maxSize) {
     throw new ParseError(`${entry.name} declares ${entry.size} bytes, more than the limit of ${maxSize}`);
   }
@@ -112,14 +99,9 @@ const readEntry = async (
   if (entry.compressedSize > maxSize + 1024 * 1024) {
     throw new ParseError(`${entry.name} has ${entry.compressedSize} compressed bytes, more than the limit`);
   }
-  const dataOffset = await entryDataOffset(handle, size, entry);
+  const dataOffset = await entryDataOffset(reader, entry);
   const headerLength = dataOffset - entry.localHeaderOffset;
-  const bytes = await readAt(
-    handle,
-    entry.localHeaderOffset,
-    headerLength + entry.compressedSize,
-    entry.name,
-  );
+  const bytes = await reader.read(entry.localHeaderOffset, headerLength + entry.compressedSize);
   return inflateEntry(bytes, entry, maxSize);
 };
 
@@ -132,34 +114,31 @@ interface SequentialEntry {
   close(): void;
 }
 
-const openSequentialEntry = async (
-  file: string,
-  handle: FileHandle,
-  size: number,
-  entry: ZipEntry,
-): Promise<SequentialEntry> => {
+const openSequentialEntry = async (reader: ByteReader, entry: ZipEntry): Promise<SequentialEntry> => {
   if (entry.flags & 1) throw new ParseError(`${entry.name} is encrypted`);
-  const dataOffset = await entryDataOffset(handle, size, entry);
+  const dataOffset = await entryDataOffset(reader, entry);
   if (entry.method === 0) {
     return {
       read: async (offset, length) => {
         if (offset + length > entry.size)
           throw new ParseError(`${entry.name}: range past the end of the entry`);
-        return readAt(handle, dataOffset + offset, length, entry.name);
+        return reader.read(dataOffset + offset, length);
       },
       close: () => {},
     };
   }
-  if (entry.method !== 8)
+  if (entry.method !== 8) {
     throw new ParseError(`${entry.name} uses unsupported compression method ${entry.method}`);
-  const raw = createReadStream(file, {
-    start: dataOffset,
-    end: dataOffset + Math.max(0, entry.compressedSize - 1),
-    highWaterMark: 1024 * 1024,
-  });
-  const inflater = createInflateRaw();
-  raw.on('error', (error) => inflater.destroy(error));
-  raw.pipe(inflater);
+  }
+  async function* compressed(): AsyncGenerator<Uint8Array> {
+    for (let done = 0; done < entry.compressedSize; done += STREAM_CHUNK) {
+      yield await reader.read(dataOffset + done, Math.min(STREAM_CHUNK, entry.compressedSize - done));
+    }
+  }
+  const inflater = createInflateRaw({ chunkSize: 1024 * 1024 });
+  const source = Readable.from(compressed());
+  // Errors reach the consumer through the inflater's iterator; the pipeline promise itself is not awaited.
+  pipeline(source, inflater).catch(() => undefined);
   const chunks = inflater[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let position = 0;
   let current: Buffer = Buffer.alloc(0);
@@ -169,14 +148,16 @@ const openSequentialEntry = async (
     try {
       result = await chunks.next();
     } catch (error) {
+      if (error instanceof ParseError) throw error;
       throw new ParseError(`${entry.name} is not valid deflate data: ${describeError(error)}`);
     }
     if (result.done) return false;
     currentStart += current.length;
     current = result.value;
     position = currentStart + current.length;
-    if (position > entry.size)
+    if (position > entry.size) {
       throw new ParseError(`${entry.name} inflates to more than its declared ${entry.size} bytes`);
+    }
     return true;
   };
   return {
@@ -189,10 +170,8 @@ const openSequentialEntry = async (
       while (filled < length) {
         const want = offset + filled;
         if (want < position && want >= currentStart) {
-          const piece = current.subarray(
-            want - currentStart,
-            Math.min(current.length, want - currentStart + length - filled),
-          );
+          const from = want - currentStart;
+          const piece = current.subarray(from, Math.min(current.length, from + length - filled));
           piece.copy(out, filled);
           filled += piece.length;
           continue;
@@ -202,7 +181,7 @@ const openSequentialEntry = async (
       return out;
     },
     close: () => {
-      raw.destroy();
+      source.destroy();
       inflater.destroy();
     },
   };
@@ -210,9 +189,7 @@ const openSequentialEntry = async (
 
 /** The first signed slice's code signature, read without holding the executable in memory. */
 const readExecutableSignature = async (
-  file: string,
-  handle: FileHandle,
-  size: number,
+  reader: ByteReader,
   entry: ZipEntry,
 ): Promise<CodeSignature | undefined> => {
   if (entry.size > MAX_EXECUTABLE_BYTES) {
@@ -220,24 +197,24 @@ const readExecutableSignature = async (
       `${entry.name} is ${entry.size} bytes, more than the ${MAX_EXECUTABLE_BYTES} read for a code signature`,
     );
   }
-  const reader = await openSequentialEntry(file, handle, size, entry);
+  const stream = await openSequentialEntry(reader, entry);
   try {
-    const head = await reader.read(0, Math.min(entry.size, 4096));
+    const head = await stream.read(0, Math.min(entry.size, 4096));
     const slice = machOSlices(head, entry.size)[0];
     if (slice === undefined) return undefined;
-    const sliceHead = slice.offset === 0 ? head : await reader.read(slice.offset, Math.min(slice.size, 4096));
+    const sliceHead = slice.offset === 0 ? head : await stream.read(slice.offset, Math.min(slice.size, 4096));
     const headerBytes = Math.min(slice.size, loadCommandsExtent(sliceHead));
     if (headerBytes > MAX_LOAD_COMMANDS_BYTES) {
       throw new ParseError(`${entry.name}: load commands of ${headerBytes} bytes exceed the limit`);
     }
     const commands =
-      headerBytes <= sliceHead.length ? sliceHead : await reader.read(slice.offset, headerBytes);
+      headerBytes <= sliceHead.length ? sliceHead : await stream.read(slice.offset, headerBytes);
     const range = codeSignatureRange(commands, slice.size);
     if (range === undefined || range.size > MAX_SIGNATURE_SIZE) return undefined;
-    const blob = await reader.read(slice.offset + range.offset, range.size);
+    const blob = await stream.read(slice.offset + range.offset, range.size);
     return parseCodeSignature(blob);
   } finally {
-    reader.close();
+    stream.close();
   }
 };
 
@@ -262,21 +239,40 @@ export const readIpa = async (file: string, ctx?: SourceContext): Promise<Target
 };
 
 const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetResult> => {
-  let handle: FileHandle | undefined;
+  let reader: ByteReader;
   try {
-    handle = await open(file, 'r');
-    const { size } = await handle.stat();
-    const entries = await readCentralDirectory(handle, size);
+    reader = await openFileByteReader(file, MAX_CENTRAL_DIRECTORY_BYTES + MAX_METADATA_BYTES);
+  } catch (error) {
+    return failed(file, `cannot read: ${messageOf(error)}`);
+  }
+  try {
+    return await readIpaFrom(reader, file, ctx);
+  } finally {
+    await reader.close().catch(() => undefined);
+  }
+};
+
+/**
+ * Reads an IPA from any byte source (a file, bytes in memory, a device) into one target named `id`.
+ * Never throws for bad content.
+ */
+export const readIpaFrom = async (
+  reader: ByteReader,
+  id: string,
+  ctx?: SourceContext,
+): Promise<TargetResult> => {
+  try {
+    const entries = await readCentralDirectory(reader);
     const byName = new Map(entries.map((entry) => [entry.name, entry]));
     const layout = findMainApp(entries.map((entry) => entry.name));
-    if (layout === undefined) return failed(file, 'IPA has no Payload/<Name>.app/Info.plist');
+    if (layout === undefined) return failed(id, 'IPA has no Payload/<Name>.app/Info.plist');
     const infoEntry = byName.get(layout.infoPlist);
-    if (infoEntry === undefined) return failed(file, `IPA entry ${layout.infoPlist} is missing`);
+    if (infoEntry === undefined) return failed(id, `IPA entry ${layout.infoPlist} is missing`);
     let info: IpaEvidence['info'];
     try {
-      info = readBundleInfo(await readEntry(handle, size, infoEntry, MAX_METADATA_BYTES));
+      info = readBundleInfo(await readEntry(reader, infoEntry, MAX_METADATA_BYTES));
     } catch (error) {
-      return failed(file, `${layout.infoPlist}: ${messageOf(error)}`);
+      return failed(id, `${layout.infoPlist}: ${messageOf(error)}`);
     }
     const diagnostics: Diagnostic[] = [];
     let partial: string | undefined;
@@ -284,9 +280,7 @@ const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetR
     const profileEntry = layout.provision === undefined ? undefined : byName.get(layout.provision);
     if (profileEntry !== undefined) {
       try {
-        evidence.profile = parseMobileProvision(
-          await readEntry(handle, size, profileEntry, MAX_METADATA_BYTES),
-        );
+        evidence.profile = parseMobileProvision(await readEntry(reader, profileEntry, MAX_METADATA_BYTES));
       } catch (error) {
         partial = `${profileEntry.name}: ${messageOf(error)}`;
         diagnostics.push({ level: 'warning', message: partial, path: profileEntry.name });
@@ -302,7 +296,7 @@ const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetR
         });
       } else {
         try {
-          const signature = await readExecutableSignature(file, handle, size, executable);
+          const signature = await readExecutableSignature(reader, executable);
           if (signature !== undefined) {
             evidence.signature = signature;
             if (signature.cmsError !== undefined) {
@@ -328,11 +322,11 @@ const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetR
         }
       }
     }
-    const { app, diagnostics: more } = buildIpaRecord(evidence, { target: file, path: file });
+    const { app, diagnostics: more } = buildIpaRecord(evidence, { target: id, path: id });
     diagnostics.push(...more);
-    ctx?.onProgress?.({ type: 'apps', target: file, count: 1 });
+    ctx?.onProgress?.({ type: 'apps', target: id, count: 1 });
     const result: TargetResult = {
-      id: file,
+      id: id,
       kind: 'ipa',
       status: partial === undefined ? 'scanned' : 'partial',
       format: 'ipa',
@@ -342,9 +336,7 @@ const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetR
     if (partial !== undefined) result.error = `publisher unknown: ${partial}`;
     return result;
   } catch (error) {
-    return failed(file, messageOf(error));
-  } finally {
-    await handle?.close().catch(() => undefined);
+    return failed(id, messageOf(error));
   }
 };
 

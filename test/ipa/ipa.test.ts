@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDeflateRaw } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeBinaryPlist, writeXmlPlist } from '../../scripts/bplist-writer.mjs';
@@ -336,6 +337,41 @@ describe('readIpa: hostile archives give a clear per-file error, fast and small'
       ]),
     );
     expect(huge.error).toMatch(/more than the 1073741824 read for a code signature/);
+  });
+
+  it('streams a 512 MiB executable to its code signature without holding it in memory', async () => {
+    // Slice 2 of the fat fixture, with 512 MiB of padding moved in front of its code signature.
+    const fat = readFileSync(join(FIXTURES, 'store-fat.macho'));
+    const slice = Buffer.from(
+      fat.subarray(fat.readUInt32BE(36), fat.readUInt32BE(36) + fat.readUInt32BE(40)),
+    );
+    const dataoff = slice.readUInt32LE(64);
+    const blob = slice.subarray(dataoff, dataoff + slice.readUInt32LE(68));
+    const head = Buffer.from(slice.subarray(0, dataoff));
+    const pad = 512 * 1024 * 1024;
+    head.writeUInt32LE(dataoff + pad, 64);
+    const deflater = createDeflateRaw({ level: 1 });
+    const parts: Buffer[] = [];
+    deflater.on('data', (chunk: Buffer) => parts.push(chunk));
+    const finished = new Promise((resolve) => deflater.on('end', resolve));
+    deflater.write(head);
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < pad / zeros.length; i++) deflater.write(zeros);
+    deflater.end(blob);
+    await finished;
+    const target = await timed(
+      buildZip([
+        { name: 'Payload/A.app/Info.plist', data: goodInfo },
+        {
+          name: 'Payload/A.app/App',
+          data: new Uint8Array(),
+          deflated: Buffer.concat(parts),
+          declaredSize: head.length + pad + blob.length,
+        },
+      ]),
+    );
+    expect(target.status).toBe('scanned');
+    expect(target.apps[0]?.publisher.teamId).toBe('STORE45678');
   });
 
   it('fuzz: mutated IPAs always give a target, never an exception', async () => {

@@ -8,6 +8,8 @@ export interface BuildEntry {
   store?: boolean;
   /** Overrides the uncompressed size written in the headers. */
   declaredSize?: number;
+  /** Already-deflated bytes to store as they are (`data` is then ignored). */
+  deflated?: Uint8Array;
 }
 
 export const buildZip = (entries: BuildEntry[]): Uint8Array => {
@@ -16,7 +18,7 @@ export const buildZip = (entries: BuildEntry[]): Uint8Array => {
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name);
-    const body = entry.store ? Buffer.from(entry.data) : deflateRawSync(entry.data);
+    const body = entry.deflated ?? (entry.store ? Buffer.from(entry.data) : deflateRawSync(entry.data));
     const size = entry.declaredSize ?? entry.data.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
