@@ -241,7 +241,8 @@ describe('image fixture fixtures/image/android-14 with the real APK reader', () 
     expect(t.diagnostics).toEqual([
       {
         level: 'info',
-        message: 'com.example.systemext is in the image (/system_ext/priv-app/Extra/Extra.apk) but not in packages.xml',
+        message:
+          'com.example.systemext is in the image (/system_ext/priv-app/Extra/Extra.apk) but not in packages.xml',
       },
     ]);
     expect(t.apps.map((a) => a.id).sort()).toEqual([
