@@ -43,6 +43,8 @@ export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 export const MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024;
 /** Mach-O headers and load commands are read from this much of the slice start at most. */
 const MAX_LOAD_COMMANDS_BYTES = 4 * 1024 * 1024;
+/** Uncompressed bytes kept behind the stream position for ranges that start a little earlier. */
+const RETAIN = MAX_LOAD_COMMANDS_BYTES + 64 * 1024;
 /** Compressed bytes fed to the inflater per read. */
 const STREAM_CHUNK = 1024 * 1024;
 
@@ -140,9 +142,10 @@ const openSequentialEntry = async (reader: ByteReader, entry: ZipEntry): Promise
   // Errors reach the consumer through the inflater's iterator; the pipeline promise itself is not awaited.
   pipeline(source, inflater).catch(() => undefined);
   const chunks = inflater[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // Recent output is kept (up to RETAIN bytes behind the newest) so that nearby earlier ranges,
+  // such as a fat slice's header right after the fat header, can still be served.
+  const retained: { start: number; bytes: Buffer }[] = [];
   let position = 0;
-  let current: Buffer = Buffer.alloc(0);
-  let currentStart = 0;
   const next = async (): Promise<boolean> => {
     let result: IteratorResult<Buffer>;
     try {
@@ -152,9 +155,8 @@ const openSequentialEntry = async (reader: ByteReader, entry: ZipEntry): Promise
       throw new ParseError(`${entry.name} is not valid deflate data: ${describeError(error)}`);
     }
     if (result.done) return false;
-    currentStart += current.length;
-    current = result.value;
-    position = currentStart + current.length;
+    retained.push({ start: position, bytes: result.value });
+    position += result.value.length;
     if (position > entry.size) {
       throw new ParseError(`${entry.name} inflates to more than its declared ${entry.size} bytes`);
     }
@@ -162,21 +164,26 @@ const openSequentialEntry = async (reader: ByteReader, entry: ZipEntry): Promise
   };
   return {
     read: async (offset, length) => {
-      if (offset < currentStart) throw new ParseError(`${entry.name}: ranges must be read in order`);
       if (offset + length > entry.size)
         throw new ParseError(`${entry.name}: range past the end of the entry`);
-      const out = Buffer.alloc(length);
-      let filled = 0;
-      while (filled < length) {
-        const want = offset + filled;
-        if (want < position && want >= currentStart) {
-          const from = want - currentStart;
-          const piece = current.subarray(from, Math.min(current.length, from + length - filled));
-          piece.copy(out, filled);
-          filled += piece.length;
-          continue;
+      const oldest = retained[0]?.start ?? position;
+      if (offset < oldest) throw new ParseError(`${entry.name}: byte ${offset} was already passed`);
+      while (position < offset + length) {
+        // Drop output that neither this read nor a later nearby one can need.
+        const keepFrom = Math.min(offset, position - RETAIN);
+        while (
+          retained.length > 0 &&
+          (retained[0]?.start ?? 0) + (retained[0]?.bytes.length ?? 0) <= keepFrom
+        ) {
+          retained.shift();
         }
         if (!(await next())) throw new ParseError(`${entry.name} ends before byte ${offset + length}`);
+      }
+      const out = Buffer.alloc(length);
+      for (const { start, bytes } of retained) {
+        const from = Math.max(offset, start);
+        const to = Math.min(offset + length, start + bytes.length);
+        if (from < to) bytes.copy(out, from - offset, from - start, to - start);
       }
       return out;
     },
