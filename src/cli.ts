@@ -187,6 +187,10 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     readStdin,
     rules: rulesFromEnv(flags),
     failOn,
+    // Inventories are dropped after matching unless a report shows them: memory stays flat on big scans.
+    keepApps:
+      flags.includeInventory === true ||
+      outputs.some((o) => (reporters[o.format] as { needsApps?: boolean }).needsApps === true),
     tools: toolsFromEnv(),
     timeoutMs: (flags.timeout ?? Number(process.env.APPWARDEN_TIMEOUT ?? 30)) * 1000,
   };

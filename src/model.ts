@@ -136,9 +136,15 @@ export interface TargetResult {
   format?: string;
   device?: DeviceFacts;
   profiles?: ProfileInfo[];
+  /** The apps read. Empty after a scan that did not keep inventories (see `appCount`). */
   apps: AppRecord[];
+  /** Number of apps read; set by the scan when it drops `apps` to keep memory flat. */
+  appCount?: number;
   diagnostics: Diagnostic[];
 }
+
+/** Apps read from a target, whether or not the scan kept the records. */
+export const countApps = (t: TargetResult): number => t.appCount ?? t.apps.length;
 
 /** Which rule criterion matched which value: grype's match.Detail. */
 export interface MatchDetail {

@@ -5,6 +5,7 @@
 import { describeError } from './errors.js';
 import {
   type AppRecord,
+  countApps,
   EXIT,
   type FailOn,
   type Finding,
@@ -44,6 +45,11 @@ export interface ScanOptions {
   /** How many devices are scanned at once. */
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Keep every target's app records in the result (default true). The CLI turns this off unless a
+   * report needs the inventory, so memory does not grow with the number of apps scanned.
+   */
+  keepApps?: boolean;
 }
 
 const DEFAULT_TOOLS: SourceContext['tools'] = {
@@ -179,30 +185,42 @@ const scanDevices = async (
   return [...results, ...scanned];
 };
 
-/** Collect inventories from every input without matching rules (`appwarden collect`). */
-export const collect = async (options: ScanOptions): Promise<TargetResult[]> => {
+/**
+ * Read every input, handing each target to `emit` as soon as it is complete: files and stdin in
+ * the order given, then devices concurrently. Nothing here keeps targets, so memory stays flat.
+ */
+export const collectEach = async (
+  options: ScanOptions,
+  emit: (target: TargetResult) => void,
+): Promise<void> => {
   const ctx = sourceContext(options);
   const { existsSync } = await import('node:fs');
   const inputs = options.inputs.length > 0 ? options.inputs : ['android', 'ios'];
   const specs = inputs.map((i) => classifyInput(i, existsSync));
-  const targets: TargetResult[] = [];
-  // Files and stdin in the order given, then devices concurrently.
+  const out = (t: TargetResult) => emit(mergeDuplicateApps(t));
   for (const spec of specs) {
-    if (spec.kind === 'path') targets.push(...(await readPathInput(spec.path, fileRegistry, ctx)));
+    if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out);
     else if (spec.kind === 'stdin') {
-      if (!options.readStdin) targets.push(failedTarget('-', 'stdin', 'standard input is not available'));
+      if (!options.readStdin) out(failedTarget('-', 'stdin', 'standard input is not available'));
       else {
+        let bytes: Uint8Array | undefined;
         try {
-          const bytes = await options.readStdin();
-          targets.push(...readListingBytes(bytes, '-', '<stdin>', 'stdin'));
+          bytes = await options.readStdin();
         } catch (error) {
-          targets.push(failedTarget('-', 'stdin', `cannot read standard input: ${describeError(error)}`));
+          out(failedTarget('-', 'stdin', `cannot read standard input: ${describeError(error)}`));
         }
+        if (bytes) for (const t of readListingBytes(bytes, '-', '<stdin>', 'stdin')) out(t);
       }
     }
   }
-  targets.push(...(await scanDevices(specs, ctx, options.concurrency ?? 4)));
-  return targets.map(mergeDuplicateApps);
+  for (const t of await scanDevices(specs, ctx, options.concurrency ?? 4)) out(t);
+};
+
+/** Collect inventories from every input without matching rules (`appwarden collect`). */
+export const collect = async (options: ScanOptions): Promise<TargetResult[]> => {
+  const targets: TargetResult[] = [];
+  await collectEach(options, (t) => targets.push(t));
+  return targets;
 };
 
 /** One app per (platform, id, user) in a target: a listing that holds both pm and dumpsys output merges. */
@@ -300,68 +318,102 @@ const compareFindings = (a: Finding, b: Finding): number =>
   (a.app.user ?? -1) - (b.app.user ?? -1);
 
 /** A target that could not be read, was read in part, or held no apps leaves the scan incomplete. */
-export const isIncomplete = (t: TargetResult): boolean => t.status !== 'scanned' || t.apps.length === 0;
+export const isIncomplete = (t: TargetResult): boolean => t.status !== 'scanned' || countApps(t) === 0;
 
-export const evaluate = (
-  targets: TargetResult[],
-  ruleSet: RuleSet,
-  options: { failOn?: FailOn; waivers?: Waiver[]; now?: Date } = {},
-): ScanResult => {
-  const now = options.now ?? new Date();
-  const failOn = options.failOn ?? 'low';
-  const matcher = compileRuleSet(ruleSet);
-  const findings: Finding[] = [];
-  const notes: Finding[] = [];
-  for (const target of targets) {
+export interface EvaluateOptions {
+  failOn?: FailOn;
+  waivers?: Waiver[];
+  now?: Date;
+}
+
+/**
+ * Checks targets one at a time and assembles the result at the end, so a scan of many listings
+ * holds only findings and target summaries, not every app (unless asked to keep them).
+ */
+export class Evaluation {
+  private readonly matcher: Matcher;
+  private readonly targets: TargetResult[] = [];
+  private readonly findings: Finding[] = [];
+  private readonly notes: Finding[] = [];
+
+  constructor(
+    private readonly ruleSet: RuleSet,
+    private readonly options: EvaluateOptions = {},
+  ) {
+    this.matcher = compileRuleSet(ruleSet);
+  }
+
+  /** Check one target; with keepApps false its app list is dropped once counted. */
+  add(target: TargetResult, keepApps = true): void {
     if (target.status === 'scanned' && target.apps.length === 0 && !target.error) {
       target.error = 'held no apps: nothing was checked';
     }
-    const r = findingsFor(target, matcher, ruleSet);
-    findings.push(...r.findings);
-    notes.push(...r.notes);
+    const r = findingsFor(target, this.matcher, this.ruleSet);
+    this.findings.push(...r.findings);
+    this.notes.push(...r.notes);
+    target.appCount = countApps(target);
+    if (!keepApps) target.apps = [];
+    this.targets.push(target);
   }
-  findings.sort(compareFindings);
-  notes.sort(compareFindings);
-  const waivers = applyWaivers(options.waivers ?? [], findings, targets, now);
-  const live = findings.filter((f) => f.waiver?.status !== 'applied');
-  const failing = live.filter((f) => failsAt(f.severity, failOn)).length;
-  const incomplete = targets.length === 0 || targets.some(isIncomplete);
-  // Findings win over incomplete: a banned app found is a failure whatever else could not be read.
-  const result: Verdict = failing > 0 ? 'fail' : incomplete ? 'incomplete' : 'pass';
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of live) bySeverity[f.severity]++;
-  const summary: ScanSummary = {
-    targets: targets.length,
-    targetsScanned: targets.filter((t) => t.status === 'scanned').length,
-    targetsPartial: targets.filter((t) => t.status === 'partial').length,
-    targetsFailed: targets.filter((t) => t.status === 'failed').length,
-    apps: targets.reduce((n, t) => n + t.apps.length, 0),
-    findings: findings.length,
-    failing,
-    waived: findings.length - live.length,
-    bySeverity,
-  };
-  const modes = new Set(ruleSet.packs.map((p) => p.mode));
-  return {
-    result,
-    exitCode: result === 'fail' ? EXIT.fail : result === 'incomplete' ? EXIT.incomplete : EXIT.pass,
-    failOn,
-    startedAt: now.toISOString(),
-    rules: {
-      sources: ruleSet.sources,
-      count: ruleSet.rules.length,
-      mode: modes.size > 1 ? 'mixed' : modes.has('allowlist') ? 'allowlist' : 'denylist',
-      ids: [
-        ...ruleSet.rules.map((r) => r.id),
-        ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : [])),
-      ],
-    },
-    targets,
-    findings,
-    notes,
-    waivers,
-    summary,
-  };
+
+  finish(): ScanResult {
+    const { ruleSet, targets, findings, notes } = this;
+    const now = this.options.now ?? new Date();
+    const failOn = this.options.failOn ?? 'low';
+    findings.sort(compareFindings);
+    notes.sort(compareFindings);
+    const waivers = applyWaivers(this.options.waivers ?? [], findings, targets, now);
+    const live = findings.filter((f) => f.waiver?.status !== 'applied');
+    const failing = live.filter((f) => failsAt(f.severity, failOn)).length;
+    const incomplete = targets.length === 0 || targets.some(isIncomplete);
+    // Findings win over incomplete: a banned app found is a failure whatever else could not be read.
+    const result: Verdict = failing > 0 ? 'fail' : incomplete ? 'incomplete' : 'pass';
+    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    for (const f of live) bySeverity[f.severity]++;
+    const summary: ScanSummary = {
+      targets: targets.length,
+      targetsScanned: targets.filter((t) => t.status === 'scanned').length,
+      targetsPartial: targets.filter((t) => t.status === 'partial').length,
+      targetsFailed: targets.filter((t) => t.status === 'failed').length,
+      apps: targets.reduce((n, t) => n + countApps(t), 0),
+      findings: findings.length,
+      failing,
+      waived: findings.length - live.length,
+      bySeverity,
+    };
+    const modes = new Set(ruleSet.packs.map((p) => p.mode));
+    return {
+      result,
+      exitCode: result === 'fail' ? EXIT.fail : result === 'incomplete' ? EXIT.incomplete : EXIT.pass,
+      failOn,
+      startedAt: now.toISOString(),
+      rules: {
+        sources: ruleSet.sources,
+        count: ruleSet.rules.length,
+        mode: modes.size > 1 ? 'mixed' : modes.has('allowlist') ? 'allowlist' : 'denylist',
+        ids: [
+          ...ruleSet.rules.map((r) => r.id),
+          ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : [])),
+        ],
+      },
+      targets,
+      findings,
+      notes,
+      waivers,
+      summary,
+    };
+  }
+}
+
+/** Check already collected targets against a rule set. */
+export const evaluate = (
+  targets: TargetResult[],
+  ruleSet: RuleSet,
+  options: EvaluateOptions = {},
+): ScanResult => {
+  const evaluation = new Evaluation(ruleSet, options);
+  for (const t of targets) evaluation.add(t);
+  return evaluation.finish();
 };
 
 /** The library entry point: collect every input and check it against the rule set. */
@@ -369,9 +421,10 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
   const ruleSet = options.ruleSet ?? loadRuleSet(options.rules ?? []);
   const waivers =
     typeof options.waivers === 'string' ? loadWaivers(options.waivers) : (options.waivers ?? []);
-  const now = options.now ?? new Date();
-  const targets = await collect(options);
-  const evaluateOptions: { failOn?: FailOn; waivers: Waiver[]; now: Date } = { waivers, now };
+  const evaluateOptions: EvaluateOptions = { waivers, now: options.now ?? new Date() };
   if (options.failOn) evaluateOptions.failOn = options.failOn;
-  return evaluate(targets, ruleSet, evaluateOptions);
+  const evaluation = new Evaluation(ruleSet, evaluateOptions);
+  const keepApps = options.keepApps ?? true;
+  await collectEach(options, (t) => evaluation.add(t, keepApps));
+  return evaluation.finish();
 };

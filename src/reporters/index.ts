@@ -1,6 +1,9 @@
 /** The one list of reporters (ESLint's formatters-meta idea): names, descriptions, functions. */
+import { csv } from './csv.js';
+import { html } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
+import { markdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderTable } from './table.js';
 import type { Reporter } from './types.js';
@@ -10,6 +13,8 @@ export interface ReporterInfo {
   description: string;
   /** File extension for `-o FORMAT` without a path. */
   extension: string;
+  /** The reporter shows every app, so the scan must keep inventories in memory. */
+  needsApps?: boolean;
 }
 
 export const reporters = {
@@ -25,6 +30,22 @@ export const reporters = {
   },
   sarif: { render: renderSarif, description: 'SARIF 2.1.0 for GitHub code scanning', extension: 'sarif' },
   junit: { render: renderJunit, description: 'JUnit XML: a testsuite per target', extension: 'xml' },
+  html: {
+    render: html,
+    description: 'self-contained HTML report for people',
+    extension: 'html',
+    needsApps: true,
+  },
+  markdown: {
+    render: markdown,
+    description: 'compact Markdown summary for PR comments and step summaries',
+    extension: 'md',
+  },
+  csv: {
+    render: csv,
+    description: 'CSV, one row per finding (per app with --include-inventory)',
+    extension: 'csv',
+  },
 } satisfies Record<string, ReporterInfo>;
 
 export type FormatName = keyof typeof reporters;

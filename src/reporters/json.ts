@@ -3,7 +3,7 @@
  * internal ScanResult so internal refactors do not move the schema. Documented in docs/json-schema.md.
  * With `includeInventory`, each target carries its apps and the file can be rescanned later.
  */
-import type { AppRecord, ScanResult, TargetResult } from '../model.js';
+import { type AppRecord, countApps, type ScanResult, type TargetResult } from '../model.js';
 import { INVENTORY_SCHEMA_VERSION } from '../parsers/inventory.js';
 import type { Reporter } from './types.js';
 
@@ -27,7 +27,7 @@ const target = (t: TargetResult, includeInventory: boolean) => ({
   format: t.format,
   device: t.device,
   profiles: t.profiles,
-  appCount: t.apps.length,
+  appCount: countApps(t),
   diagnostics: t.diagnostics.length > 0 ? t.diagnostics : undefined,
   apps: includeInventory ? t.apps.map(app) : undefined,
 });

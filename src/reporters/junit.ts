@@ -3,7 +3,7 @@
  * plus one passing testcase per rule with no finding on that target (so the pass count means
  * something); waived findings are skipped; a target that could not be scanned is an error.
  */
-import type { Finding, ScanResult } from '../model.js';
+import { countApps, type Finding, type ScanResult } from '../model.js';
 import { escapeXml as x } from './sanitize.js';
 import type { Reporter } from './types.js';
 
@@ -37,7 +37,7 @@ export const renderJunit: Reporter = (result: ScanResult) => {
     let suiteFailures = 0;
     let suiteErrors = 0;
     let suiteSkipped = 0;
-    if (target.status !== 'scanned' || target.apps.length === 0) {
+    if (target.status !== 'scanned' || countApps(target) === 0) {
       const message =
         target.status === 'scanned' ? 'held no apps: nothing was checked' : (target.error ?? target.status);
       cases.push(

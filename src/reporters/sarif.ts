@@ -5,7 +5,7 @@
  * waived findings become accepted external suppressions.
  */
 import { createHash } from 'node:crypto';
-import type { Finding, ScanResult, Severity } from '../model.js';
+import { countApps, type Finding, type ScanResult, type Severity } from '../model.js';
 import { exitCodeDescription } from './json.js';
 import { stripControl } from './sanitize.js';
 import type { Reporter } from './types.js';
@@ -139,7 +139,7 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
     return out;
   });
   const notifications = result.targets
-    .filter((x) => x.status !== 'scanned' || x.apps.length === 0)
+    .filter((x) => x.status !== 'scanned' || countApps(x) === 0)
     .map((x) => ({
       level: x.status === 'failed' ? 'error' : 'warning',
       message: {

@@ -2,7 +2,7 @@
  * The terminal report: one section per target, findings under it, then notes, waivers and a
  * one-line verdict. Colour comes only from the chalk instance in the context (level 0 = none).
  */
-import type { Finding, ScanResult, Severity, TargetResult } from '../model.js';
+import { countApps, type Finding, type ScanResult, type Severity, type TargetResult } from '../model.js';
 import { sanitizeText as s } from './sanitize.js';
 import type { Reporter, ReporterContext } from './types.js';
 
@@ -70,7 +70,7 @@ const statusText = (t: TargetResult, ctx: ReporterContext): string => {
   const c = ctx.chalk;
   if (t.status === 'failed') return c.red('NOT SCANNED');
   if (t.status === 'partial') return c.yellow('PARTIAL');
-  if (t.apps.length === 0) return c.yellow('EMPTY');
+  if (countApps(t) === 0) return c.yellow('EMPTY');
   return c.green('scanned');
 };
 
@@ -80,7 +80,7 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
   const byTarget = new Map<string, Finding[]>();
   for (const f of result.findings) byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f]);
   for (const t of result.targets) {
-    const apps = `${t.apps.length} app${t.apps.length === 1 ? '' : 's'}`;
+    const apps = `${countApps(t)} app${countApps(t) === 1 ? '' : 's'}`;
     const format = t.format ? `, ${t.format}` : '';
     out.push(`${c.bold(s(t.id))}${deviceLine(t)}  ${statusText(t, ctx)} (${apps}${format})`);
     if (t.error) out.push(`  ${t.status === 'scanned' ? c.yellow('!') : c.red('✗')} ${s(t.error)}`);
@@ -95,7 +95,7 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
     }
     const findings = byTarget.get(t.id) ?? [];
     for (const f of findings) out.push(...findingLines(f, t, ctx));
-    if (findings.length === 0 && t.status !== 'failed' && t.apps.length > 0)
+    if (findings.length === 0 && t.status !== 'failed' && countApps(t) > 0)
       out.push(`  ${c.green('✓')} no banned apps found`);
     out.push('');
   }

@@ -79,11 +79,17 @@ export const readFileInput = async (
   return safeRead(reader, file, ctx);
 };
 
+export type Emit = (target: TargetResult) => void;
+
+/** Read files a few at a time: I/O overlaps, and memory stays bounded by the window, not the folder. */
+const FOLDER_CONCURRENCY = 8;
+
 export const readFolderInput = async (
   dir: string,
   registry: FileRegistry,
   ctx: SourceContext,
-): Promise<TargetResult[]> => {
+  emit: Emit,
+): Promise<void> => {
   for (const folder of registry.folders) {
     let claims = false;
     try {
@@ -93,10 +99,11 @@ export const readFolderInput = async (
     }
     if (claims) {
       try {
-        return await folder.read(dir, ctx);
+        for (const t of await folder.read(dir, ctx)) emit(t);
       } catch (error) {
-        return [failed(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`)];
+        emit(failed(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
       }
+      return;
     }
   }
   let files: string[];
@@ -110,34 +117,51 @@ export const readFolderInput = async (
       ignore: ['**/node_modules/**', '**/.git/**', '**/__MACOSX/**'],
     });
   } catch (error) {
-    return [failed(dir, 'listing', `cannot list folder: ${describeError(error)}`)];
+    emit(failed(dir, 'listing', `cannot list folder: ${describeError(error)}`));
+    return;
   }
   files.sort();
   const truncated = files.length > MAX_FOLDER_FILES;
   if (truncated) files = files.slice(0, MAX_FOLDER_FILES);
-  const results: TargetResult[] = [];
+  let emitted = 0;
   let skipped = 0;
-  for (const rel of files) {
+  let first: TargetResult | undefined;
+  const readOne = async (rel: string): Promise<TargetResult[] | undefined> => {
     const file = path.join(dir, rel);
     let head: Uint8Array;
     try {
       head = await readHead(file);
     } catch (error) {
-      results.push(failed(file, 'listing', `cannot read: ${describeError(error)}`));
-      continue;
+      return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
     }
     const reader = pickReader(registry, head, file);
-    if (!reader) {
+    if (!reader) return undefined;
+    ctx.onProgress?.({ type: 'target-start', target: file });
+    return safeRead(reader, file, ctx);
+  };
+  // A sliding window keeps output in file order while reads overlap.
+  const window: Array<Promise<TargetResult[] | undefined>> = [];
+  let next = 0;
+  const fill = () => {
+    while (window.length < FOLDER_CONCURRENCY && next < files.length) window.push(readOne(files[next++]!));
+  };
+  fill();
+  while (window.length > 0) {
+    const targets = await window.shift()!;
+    fill();
+    if (!targets) {
       skipped++;
       continue;
     }
-    ctx.onProgress?.({ type: 'target-start', target: file });
-    const targets = await safeRead(reader, file, ctx);
-    for (const t of targets) ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
-    results.push(...targets);
+    for (const t of targets) {
+      first ??= t;
+      ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
+      emitted++;
+      emit(t);
+    }
   }
-  if (results.length === 0) {
-    return [
+  if (emitted === 0) {
+    emit(
       failed(
         dir,
         'listing',
@@ -145,43 +169,47 @@ export const readFolderInput = async (
           ? 'folder is empty'
           : `no device listings or app files found among ${files.length} file${files.length === 1 ? '' : 's'}`,
       ),
-    ];
+    );
+    return;
   }
-  if (skipped > 0 || truncated) {
-    const first = results[0]!;
-    if (skipped > 0) {
-      first.diagnostics.push({
-        level: 'info',
-        message: `${skipped} unrecognised file(s) in ${dir} were skipped`,
-      });
-    }
-    if (truncated) {
-      first.diagnostics.push({
-        level: 'warning',
-        message: `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`,
-      });
-      first.status = first.status === 'failed' ? 'failed' : 'partial';
-    }
+  if (truncated) {
+    emit({
+      ...failed(dir, 'listing', `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`),
+      status: 'partial',
+    });
   }
-  return results;
+  // The folder's note rides on its first target (still the same object the scan will report).
+  if (skipped > 0 && first) {
+    first.diagnostics.push({
+      level: 'info',
+      message: `${skipped} unrecognised file(s) in ${dir} were skipped`,
+    });
+  }
 };
 
+/** Read a file or folder the user named, handing each target to `emit` as soon as it is read. */
 export const readPathInput = async (
   input: string,
   registry: FileRegistry,
   ctx: SourceContext,
-): Promise<TargetResult[]> => {
+  emit: Emit,
+): Promise<void> => {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(input);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return [failed(input, 'listing', code === 'ENOENT' ? 'no such file or directory' : describeError(error))];
+    emit(failed(input, 'listing', code === 'ENOENT' ? 'no such file or directory' : describeError(error)));
+    return;
   }
-  if (info.isDirectory()) return readFolderInput(input, registry, ctx);
-  if (!info.isFile()) return [failed(input, 'listing', 'not a regular file or folder')];
+  if (info.isDirectory()) return readFolderInput(input, registry, ctx, emit);
+  if (!info.isFile()) {
+    emit(failed(input, 'listing', 'not a regular file or folder'));
+    return;
+  }
   ctx.onProgress?.({ type: 'target-start', target: input });
-  const targets = await readFileInput(input, registry, ctx);
-  for (const t of targets) ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
-  return targets;
+  for (const t of await readFileInput(input, registry, ctx)) {
+    ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
+    emit(t);
+  }
 };
