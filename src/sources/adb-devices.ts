@@ -53,7 +53,8 @@ export function stateProblem(state: string): string | undefined {
     return 'device offline: reconnect the cable or restart adb (`adb kill-server`), and check the phone is unlocked';
   }
   if (state.startsWith('no permissions')) {
-    return `no permissions to open the USB device (${state.replace(/^no permissions\s*/, '').trim() || 'udev'}): add a udev rule for the phone's vendor (Debian package android-sdk-platform-tools-common) and make sure your user is in the plugdev group`;
+    const detail = /\(([^)]*)\)/.exec(state)?.[1];
+    return `no permissions to open the USB device${detail ? ` (${detail})` : ''}: add a udev rule for the phone's vendor (Debian package android-sdk-platform-tools-common) and make sure your user is in the plugdev group`;
   }
   if (state === 'connecting') return 'device still connecting: wait and run the scan again';
   return `device is in state "${state}" (not booted to Android): boot the phone normally and run the scan again`;

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseAdbDevices } from '../../src/sources/adb-devices.js';
+import { newMarker, splitChunks, splitSections } from '../../src/sources/adb-script.js';
+
+describe('adb devices -l', () => {
+  it('reads states with spaces, properties and the short form', () => {
+    const text =
+      'List of devices attached\r\n' +
+      'a0737173               device usb:1-1 product:dipper model:MI_8 device:dipper transport_id:2\r\n' +
+      'R3CT40KXYZ             unauthorized usb:1-2 transport_id:3\n' +
+      '0a1b2c3d               no permissions (missing udev rules? user is in the plugdev group); see [http://developer.android.com/tools/device.html] usb:1-4 transport_id:4\n' +
+      'emulator-5554\toffline\n\n';
+    const devices = parseAdbDevices(text);
+    expect(devices.map((d) => [d.id, d.state])).toEqual([
+      ['a0737173', 'device'],
+      ['R3CT40KXYZ', 'unauthorized'],
+      ['0a1b2c3d', 'no permissions'],
+      ['emulator-5554', 'offline'],
+    ]);
+    expect(devices[0]?.facts.model).toBe('MI 8');
+    expect(devices[0]?.problem).toBeUndefined();
+    expect(devices[1]?.problem).toMatch(/Allow USB debugging/);
+  });
+});
+
+describe('script output framing', () => {
+  it('splits sections with exit codes and ignores forged-looking text without the nonce', () => {
+    const m = newMarker(() => 0.5);
+    const out = `${m}:users\nUsers:\n@@AW0000:end:0\n${m}:end:0\n${m}:packages:10:full\npackage:a\n${m}:end:255\n`;
+    const sections = splitSections(out, m);
+    expect(sections.map((s) => [s.name.join(':'), s.exitCode])).toEqual([
+      ['users', 0],
+      ['packages:10:full', 255],
+    ]);
+    expect(sections[0]?.body).toBe('Users:\n@@AW0000:end:0');
+  });
+
+  it('recovers arbitrary binary chunks exactly', () => {
+    const m = newMarker();
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }), (blobs) => {
+        const enc = new TextEncoder();
+        const parts: Uint8Array[] = [];
+        blobs.forEach((b, i) => {
+          parts.push(
+            enc.encode(`${m}:file:${b.length + 7}:${b.length}:/data/app/p${i}/base.apk\n`),
+            b,
+            enc.encode(`\n${m}:end\n`),
+          );
+        });
+        const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          all.set(p, o);
+          o += p.length;
+        }
+        const { chunks, bad } = splitChunks(all, m);
+        expect(bad).toEqual([]);
+        expect(chunks.map((c) => Array.from(c.bytes))).toEqual(blobs.map((b) => Array.from(b)));
+      }),
+    );
+  });
+});
