@@ -206,6 +206,19 @@ describe('packages.xml variants and damage', () => {
     expect(parsed.diagnostics.find((d) => d.message.includes('defined twice'))?.line).toBe(5);
   });
 
+  it('ignores declared counts and refuses absurd nesting', () => {
+    const parsed = parsePackagesXml(
+      doc(
+        `<package name="a" codePath="/data/app/a" version="1" userId="1"><sigs count="2147483647"><cert index="0" key="${cert(0).hex}" /></sigs></package>`,
+      ),
+      ctx,
+    );
+    expect(parsed.apps[0]?.publisher.certSha256).toEqual([cert(0).sha]);
+    const started = Date.now();
+    expect(() => parsePackagesXml(doc('<x>'.repeat(100_000)), ctx)).toThrow(/deeper than 64 levels/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('keeps versionCodes beyond 2^53 exact as strings', () => {
     const parsed = parsePackagesXml(
       doc('<package name="a" codePath="/data/app/a" version="9223372036854775807" userId="1" />'),
