@@ -24,30 +24,39 @@ export interface DumpsysRanges {
   ranges: Array<[number, number]>;
   /** True when the text is a multi-service dump (bugreport, androidqf dumpsys.txt). */
   multiService: boolean;
+  /** [start, end) ranges of the other services' output: nothing in them is a listing. */
+  otherServices: Array<[number, number]>;
 }
 
 /** Find where package-service output lives: inside `DUMP OF SERVICE package:` sections, or the whole text. */
 export function findDumpsysRanges(lines: readonly string[]): DumpsysRanges {
   const ranges: Array<[number, number]> = [];
+  const otherServices: Array<[number, number]> = [];
   let multiService = false;
   let start: number | undefined;
+  let other: number | undefined;
   let anyBlock = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     if (line.startsWith(SERVICE_START)) {
       multiService = true;
       if (start !== undefined) ranges.push([start, i]);
+      if (other !== undefined) otherServices.push([other, i]);
       start = PACKAGE_SERVICE.test(line) ? i + 1 : undefined;
-    } else if (start !== undefined && BUGREPORT_SEPARATOR.test(line)) {
-      ranges.push([start, i]);
+      other = start === undefined ? i : undefined;
+    } else if ((start !== undefined || other !== undefined) && BUGREPORT_SEPARATOR.test(line)) {
+      if (start !== undefined) ranges.push([start, i]);
+      if (other !== undefined) otherServices.push([other, i + 1]);
       start = undefined;
+      other = undefined;
     } else if (!anyBlock && line.includes('Package [') && PACKAGE_BLOCK.test(line)) {
       anyBlock = true;
     }
   }
   if (start !== undefined) ranges.push([start, lines.length]);
+  if (other !== undefined) otherServices.push([other, lines.length]);
   if (!multiService && anyBlock) ranges.push([0, lines.length]);
-  return { ranges, multiService };
+  return { ranges, multiService, otherServices };
 }
 
 interface UserState {

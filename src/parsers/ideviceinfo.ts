@@ -17,14 +17,27 @@ const IDENTITY_KEYS = [
   'HardwareModel',
 ] as const;
 
-/** True when at least two identity keys appear as `Key: value` lines at the start of a line. */
+const IDENTITY_LINE = new RegExp(`^(?:${IDENTITY_KEYS.join('|')}): \\S`, 'gm');
+
+/** True when at least two identity keys appear as `Key: value` lines (ideviceinfo output is short: the head suffices). */
 export function looksLikeIdeviceinfo(text: string): boolean {
-  let hits = 0;
-  for (const key of IDENTITY_KEYS) {
-    if (new RegExp(`^${key}: \\S`, 'm').test(text)) hits++;
-    if (hits >= 2) return true;
-  }
-  return false;
+  const head = text.length > 65536 ? text.slice(0, 65536) : text;
+  const keys = new Set<string>();
+  for (const m of head.matchAll(IDENTITY_LINE)) keys.add(m[0].slice(0, m[0].indexOf(':')));
+  return keys.size >= 2;
+}
+
+/** The same test over the lines no other parser claimed, for ideviceinfo output pasted after a listing. */
+export function hasIdeviceinfoLines(scan: LineScan): boolean {
+  const keys = new Set<string>();
+  scan.lines.forEach((line, i) => {
+    if (scan.isClaimed(i) || keys.size >= 2) return;
+    const colon = line.indexOf(': ');
+    if (colon <= 0) return;
+    const key = line.slice(0, colon);
+    if ((IDENTITY_KEYS as readonly string[]).includes(key)) keys.add(key);
+  });
+  return keys.size >= 2;
 }
 
 /**

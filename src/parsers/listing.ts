@@ -12,7 +12,7 @@ import type { AppRecord, DeviceFacts, ProfileInfo } from '../model.js';
 import { ANDROIDQF_PACKAGES, looksLikeAndroidqfPackages, parseAndroidqfPackages } from './androidqf.js';
 import { DUMPSYS_PACKAGE, findDumpsysRanges, parseDumpsysPackageLines } from './dumpsys-package.js';
 import { deviceFactsFromProps, parseGetpropLines } from './getprop.js';
-import { looksLikeIdeviceinfo, parseIdeviceinfoLines } from './ideviceinfo.js';
+import { hasIdeviceinfoLines, looksLikeIdeviceinfo, parseIdeviceinfoLines } from './ideviceinfo.js';
 import {
   IDEVICEINSTALLER_TEXT,
   IDEVICEINSTALLER_XML,
@@ -93,12 +93,15 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
   const scan = new LineScan(lines, ctx);
 
   const dump = findDumpsysRanges(lines);
+  for (const [start, end] of dump.otherServices) {
+    for (let i = start; i < end; i++) scan.claim(i);
+  }
   const dumpApps = dump.ranges.length > 0 ? parseDumpsysPackageLines(scan, dump.ranges) : [];
   const props = parseGetpropLines(scan);
   const users = parsePmUsersLines(scan);
   const pm = parsePmListLines(scan);
   const ios = parseIdeviceinstallerTextLines(scan);
-  const iosInfo = looksLikeIdeviceinfo(text) ? parseIdeviceinfoLines(scan) : undefined;
+  const iosInfo = hasIdeviceinfoLines(scan) ? parseIdeviceinfoLines(scan) : undefined;
 
   const format: ListingFormat | undefined =
     dump.multiService && dumpApps.length > 0
@@ -117,7 +120,8 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
                   ? 'ideviceinfo'
                   : undefined;
 
-  if (format === undefined) {
+  const usageOnly = pm.usage && pm.apps.length === 0 && pm.inaccessible.length === 0 && dumpApps.length === 0;
+  if (format === undefined || (format === PM_LIST && usageOnly)) {
     if (pm.usage) {
       throw new ParseError(
         `${NOT_RECOGNISED}: pm printed its usage text (a flag is not supported by this Android version)`,

@@ -24,6 +24,9 @@ import { appKey, type LineScan, mergeInto, PER_USER_RANGE } from './listing-cont
 export const PM_LIST = 'pm-list';
 
 const PACKAGE_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+/** The optional fields, in the order pm prints them (two spaces before `installer=`). */
+const FIELD_START = / versionCode:| {1,2}installer=| uid:/;
+const FIELDS = /^(?: versionCode:(\S*))?(?: {1,2}installer=(\S*))?(?: uid:(\S*))?\s*$/;
 const SYSTEM_PARTITIONS = /^\/(system|system_ext|product|vendor|odm|oem|apex|india|preload|my_[a-z]+)\//;
 const COMMAND = /\b(?:pm|cmd package) list packages\b/;
 const USER_HEADER = /^\s*(?:(?:#+|=+|-+|\*+)\s*user\s+(-?\d+)\b.*|user\s+(-?\d+)\s*:?)\s*$/i;
@@ -93,40 +96,30 @@ interface PackageLine {
 
 /** Parse the text after `package:`; a string is the reason it could not be parsed. */
 export function parsePackageLine(body: string): PackageLine | string {
-  const markers = [' versionCode:', '  installer=', ' installer=', ' uid:']
-    .map((m) => body.indexOf(m))
-    .filter((i) => i >= 0);
-  const headEnd = markers.length > 0 ? Math.min(...markers) : body.length;
-  const head = body.slice(0, headEnd).trim();
-  const tail = body.slice(headEnd);
+  const headEnd = body.search(FIELD_START);
+  const head = (headEnd === -1 ? body : body.slice(0, headEnd)).trim();
   const eq = head.lastIndexOf('=');
   const path = eq >= 0 ? head.slice(0, eq) : undefined;
   const id = eq >= 0 ? head.slice(eq + 1) : head;
-  if (id === '' && path !== undefined) return 'APK path without a package name (truncated line?)';
   if (id === '' && path === undefined) return 'empty package name';
-  if (path === undefined && id.startsWith('/')) return 'APK path without a package name (truncated line?)';
+  if (id === '' || id.includes('/')) return 'APK path without a package name (truncated line?)';
   if (!PACKAGE_NAME.test(id)) return `invalid package name "${id.slice(0, 80)}"`;
   const parsed: PackageLine = { id, uids: [] };
   if (path !== undefined) parsed.path = path;
-  const version = / versionCode:(\S*)/.exec(tail)?.[1];
+  if (headEnd === -1) return parsed;
+  const fields = FIELDS.exec(body.slice(headEnd));
+  if (fields === null) return `unexpected text "${body.slice(headEnd).trim().slice(0, 40)}"`;
+  const [, version, installer, uid] = fields;
   if (version !== undefined) {
     if (!/^-?\d+$/.test(version)) return `invalid versionCode "${version.slice(0, 40)}"`;
     const n = Number(version);
     parsed.versionCode = Number.isSafeInteger(n) ? n : version;
   }
-  const installer = / installer=(\S*)/.exec(tail)?.[1];
   if (installer !== undefined && installer !== 'null' && installer !== '') parsed.installer = installer;
-  const uid = / uid:(\S*)/.exec(tail)?.[1];
   if (uid !== undefined) {
     if (!/^\d+(,\d+)*$/.test(uid)) return `invalid uid list "${uid.slice(0, 40)}"`;
     parsed.uids = uid.split(',').map(Number);
   }
-  const leftover = tail
-    .replace(/ versionCode:\S*/, '')
-    .replace(/ {1,2}installer=\S*/, '')
-    .replace(/ uid:\S*/, '')
-    .trim();
-  if (leftover !== '') return `unexpected text "${leftover.slice(0, 40)}"`;
   return parsed;
 }
 
@@ -180,6 +173,10 @@ export function parsePmListLines(scan: LineScan): PmListResult {
         }
         collected.push({ app, section });
       }
+      return;
+    }
+    if (/^Error: Unknown option/.test(line)) {
+      scan.claim(i);
       return;
     }
     if (/^usage: (?:pm|cmd package)/i.test(line)) {

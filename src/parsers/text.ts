@@ -99,7 +99,6 @@ export function lineAt(text: string, offset: number): number {
 /** Shorten a value for an error message, making control and bidi-override characters visible. */
 export function preview(value: string, max = 60): string {
   const short = value.length > max ? `${value.slice(0, max)}…` : value;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we escape here
   return short.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { app, ids, parseFixture } from './listing-helpers.js';
+
+describe('dumpsys package', () => {
+  it('Android 10 full dump: userId, package-level firstInstallTime, pkgFlags; hidden system packages ignored', () => {
+    const inv = parseFixture('listings/dumpsys/android10-full.txt');
+    expect(inv.format).toBe('dumpsys-package');
+    expect(ids(inv)).toEqual(['com.android.settings@0', 'com.tencent.mm@0']);
+    expect(app(inv, 'com.tencent.mm')).toMatchObject({
+      versionName: '7.0.21',
+      versionCode: 1800,
+      minSdk: 21,
+      targetSdk: 28,
+      installer: 'com.android.vending',
+      system: false,
+      enabled: false,
+      firstInstallTime: '2020-11-19T18:02:31',
+      paths: ['/data/app/com.tencent.mm-Gk2hJ8sLqW0xYz1AbC3dEf=='],
+      publisher: {},
+      extra: { appId: 10211, signatureHash: 'a1b2c3d4' },
+      origin: { parser: 'dumpsys-package', line: 34 },
+    });
+    // The factory copy under "Hidden system packages:" (versionCode 28) must not replace the live one.
+    expect(app(inv, 'com.android.settings')).toMatchObject({ versionCode: 29, system: true, enabled: true });
+  });
+
+  it('Android 11 per-package dump with Queries, Dexopt and Compiler stats after Packages', () => {
+    const inv = parseFixture('listings/dumpsys/android11-single.txt');
+    expect(ids(inv)).toEqual(['com.kms.free@0']);
+    expect(app(inv, 'com.kms.free')).toMatchObject({
+      versionName: '11.95.4.7829',
+      firstInstallTime: '2021-09-21T14:10:13',
+      installer: 'com.android.vending',
+    });
+  });
+
+  it('Android 12: appId and firstInstallTime under User N; enabled=2 is disabled', () => {
+    const inv = parseFixture('listings/dumpsys/android12-packages.txt');
+    expect(app(inv, 'com.zhiliaoapp.musically')).toMatchObject({
+      firstInstallTime: '2022-12-24T19:45:00',
+      extra: { appId: 10245, signatureHash: '9b8a7c6d' },
+      enabled: true,
+    });
+    expect(app(inv, 'com.google.android.youtube')).toMatchObject({ system: true, enabled: false });
+  });
+
+  it('Android 14 multi-user: installed=false users produce no record', () => {
+    const inv = parseFixture('listings/dumpsys/android14-multiuser.txt');
+    expect(ids(inv)).toEqual(['com.android.chrome@0', 'com.android.chrome@10', 'com.tencent.mm@10']);
+    expect(app(inv, 'com.tencent.mm', 10)).toMatchObject({
+      firstInstallTime: '2025-08-26T13:40:57',
+      enabled: true,
+    });
+    expect(app(inv, 'com.android.chrome', 10)).toMatchObject({
+      enabled: false,
+      firstInstallTime: '2024-02-02T11:30:00',
+    });
+    expect(app(inv, 'com.android.chrome', 0).versionName).toBe('126.0.6478.122');
+    expect(inv.diagnostics).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        line: 47,
+        message: expect.stringMatching(/com\.old\.removed/),
+      }),
+    ]);
+  });
+
+  it('bugreport: only the package service is read; getprop section gives device facts', () => {
+    const inv = parseFixture('listings/dumpsys/bugreport-excerpt.txt');
+    expect(ids(inv)).toEqual(['com.ss.android.ugc.trill@0']);
+    expect(inv.device).toEqual({
+      platform: 'android',
+      manufacturer: 'OnePlus',
+      model: 'CPH2449',
+      osVersion: '13',
+      sdk: 33,
+    });
+    expect(inv.diagnostics).toEqual([]);
+  });
+
+  it('a signature hash never becomes a publisher identity', () => {
+    const inv = parseFixture('listings/dumpsys/android14-multiuser.txt');
+    for (const a of inv.apps) expect(a.publisher).toEqual({});
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { parseTextRow, signerPublisher } from '../../src/parsers/ideviceinstaller.js';
+import { app, parseFixture } from './listing-helpers.js';
+
+describe('ideviceinstaller text', () => {
+  it('row grammar: id to the first `, "`, version quoted, name to the last quote', () => {
+    expect(parseTextRow('a.b, "1.0", "Notes, Lists, and "Things""')).toEqual({
+      id: 'a.b',
+      version: '1.0',
+      name: 'Notes, Lists, and "Things"',
+    });
+    expect(parseTextRow('a.b, "1.0", ""')).toEqual({ id: 'a.b', version: '1.0', name: '' });
+    expect(parseTextRow('a.b, "1.0"')).toMatch(/display name/);
+    expect(parseTextRow('no separator')).toMatch(/expected/);
+  });
+
+  it.each([
+    ['listings/ideviceinstaller/v1.2-hostile.txt', 'versionName'],
+    ['listings/ideviceinstaller/v1.1-hostile.txt', 'versionCode'],
+  ] as const)('%s keeps hostile names byte-exact and reads the version column', (rel, field) => {
+    const inv = parseFixture(rel);
+    expect(inv.format).toBe('ideviceinstaller-text');
+    expect(inv.device).toEqual({ platform: 'ios' });
+    expect(inv.apps).toHaveLength(8);
+    expect(app(inv, 'com.example.commas').name).toBe('Notes, Lists, and "Things"');
+    expect(app(inv, 'com.example.ansi').name).toBe('Red \u001b[31mALERT\u001b[0m App');
+    expect(app(inv, 'com.example.rtl').name).toBe('Invoice \u202Egpj.exe');
+    expect(app(inv, 'com.example.emoji').name).toBe('Pizza 🍕 Finder 👩‍👩‍👧');
+    expect(app(inv, 'com.example.quote').name).toBe('"');
+    expect(app(inv, 'com.example.trailing').name).toBe('Ends with a quote"');
+    expect(app(inv, 'com.example.empty').name).toBeUndefined();
+    expect(app(inv, 'ru.example.wallet').name).toBe('Кошелёк');
+    const ansi = app(inv, 'com.example.ansi');
+    expect(field === 'versionName' ? ansi.versionName : ansi.versionCode).toBe(
+      field === 'versionName' ? '2.3.1' : '2024.05.1',
+    );
+    expect(
+      app(inv, 'com.example.commas')[field === 'versionName' ? 'versionCode' : 'versionName'],
+    ).toBeUndefined();
+    expect(inv.apps.every((a) => a.platform === 'ios' && a.origin.parser === 'ideviceinstaller-text')).toBe(
+      true,
+    );
+  });
+
+  it('1.1 build column: numeric builds become numbers, dotted ones stay strings', () => {
+    const inv = parseFixture('listings/ideviceinstaller/v1.1-list-all.txt');
+    expect(app(inv, 'com.apple.Preferences').versionCode).toBe(1);
+    expect(app(inv, 'com.tencent.xin').versionCode).toBe('8.0.49.33');
+  });
+
+  it('header only is a device with no apps, with an info diagnostic', () => {
+    const inv = parseFixture('listings/ideviceinstaller/v1.2-header-only.txt');
+    expect(inv.apps).toEqual([]);
+    expect(inv.partial).toBeUndefined();
+    expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'info' })]);
+  });
+
+  it('legacy `Total: N apps` output', () => {
+    const inv = parseFixture('listings/ideviceinstaller/legacy-total.txt');
+    expect(inv.apps.map((a) => [a.id, a.name, a.versionName])).toEqual([
+      ['com.google.Gmail', 'Gmail', '6.0.240512'],
+      ['com.tencent.xin', 'WeChat', '8.0.49'],
+      ['com.example.two.words', 'Two Words', '1.0'],
+    ]);
+  });
+
+  it('ideviceinfo pasted before the listing gives the device facts', () => {
+    const inv = parseFixture('listings/misc/ideviceinfo-and-apps.txt');
+    expect(inv.format).toBe('ideviceinstaller-text');
+    expect(inv.device).toMatchObject({
+      platform: 'ios',
+      name: 'Travel iPad',
+      model: 'iPad13,18',
+      osVersion: '17.4',
+    });
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.tencent.xin', 'com.google.Gmail']);
+    expect(inv.diagnostics).toEqual([]);
+  });
+});
+
+describe('ideviceinstaller XML', () => {
+  it('1.1 `-o xml`: team from application-identifier, distribution signer names the company', () => {
+    const inv = parseFixture('listings/ideviceinstaller/v1.1-xml.plist');
+    expect(inv.format).toBe('ideviceinstaller-xml');
+    expect(app(inv, 'com.tencent.xin')).toMatchObject({
+      name: 'WeChat',
+      versionName: '8.0.49',
+      versionCode: '8.0.49.33',
+      system: false,
+      publisher: { teamId: '88L2Q4487U' },
+      paths: ['/private/var/containers/Bundle/Application/0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9/WeChat.app'],
+      origin: { parser: 'ideviceinstaller-xml', line: 5 },
+    });
+    expect(app(inv, 'com.example.inhouse')).toMatchObject({
+      name: 'Field & Ops 🛠️',
+      versionCode: 412,
+      minOs: '15.0',
+      publisher: { name: 'Example Field Services Ltd', teamId: 'A1B2C3D4E5' },
+    });
+    expect(app(inv, 'com.apple.mobilesafari')).toMatchObject({ system: true, publisher: {} });
+    expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'warning', line: 72 })]);
+  });
+
+  it('1.2 `list --xml`: explicit team identifier and app-clip flag', () => {
+    const inv = parseFixture('listings/ideviceinstaller/v1.2-xml.plist');
+    expect(app(inv, 'com.example.shop.Clip')).toMatchObject({
+      publisher: { teamId: 'Z9Y8X7W6V5' },
+      extra: { isAppClip: true, applicationType: 'User' },
+    });
+    expect(app(inv, 'com.kaspersky.passwordmanager')).toMatchObject({ name: 'KPM', publisher: {} });
+  });
+
+  it('signer identities: only distribution certificates name a publisher', () => {
+    expect(signerPublisher('iPhone Distribution: Foo Ltd (ABCDE12345)')).toEqual({
+      name: 'Foo Ltd',
+      teamId: 'ABCDE12345',
+    });
+    expect(signerPublisher('Apple Distribution: Bar Inc.')).toEqual({ name: 'Bar Inc.' });
+    expect(signerPublisher('Apple iPhone OS Application Signing')).toEqual({});
+    expect(signerPublisher('iPhone Developer: Jane Doe (54P9L43M84)')).toEqual({});
+  });
+
+  it('a truncated or entity-declaring plist is refused with a clear error', () => {
+    expect(() => parseFixture('listings/misc/truncated.plist')).toThrow(/truncated XML plist at line 12/);
+    expect(() => parseFixture('listings/misc/entity-bomb.plist')).toThrow(/ENTITY/);
+  });
+});
