@@ -79,7 +79,10 @@ th, td { text-align: left; vertical-align: top; padding: 8px 10px; border-bottom
 th { font-size: 0.8rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em; }
 tbody tr:last-child td { border-bottom: 0; }
 td { overflow-wrap: break-word; }
+table.findings td:nth-child(2) { min-width: 9em; }
+table.findings td:nth-child(3) { min-width: 12em; }
 table.findings td:nth-child(4) { min-width: 11em; }
+table.findings td:nth-child(6) { overflow-wrap: anywhere; min-width: 12em; }
 tr.waived td { opacity: 0.62; }
 tr.waived td:last-child { opacity: 1; }
 .sub { display: block; color: var(--muted); font-size: 0.85em; }

@@ -160,13 +160,14 @@ export const publisherEvidence = (publisher: Publisher): PublisherEvidence => ({
   name: publisher.name === undefined ? undefined : sanitizeText(publisher.name),
 });
 
-const DIGEST_CRITERIA = new Set(['cert-sha256']);
+// Certificate digests, whichever criterion (cert-sha256, a named publisher) matched them.
+const DIGEST = /^[0-9a-f]{32,}$/i;
 
 /** `cert-sha256 a1c2e3f4…8d9eaf01`, `package com.x (com.x*)`: what satisfied the rule, briefly. */
 export const matchText = (detail: MatchDetail, short = true): string => {
   const value = sanitizeText(detail.value);
   const pattern = sanitizeText(detail.pattern);
-  const shown = short && DIGEST_CRITERIA.has(detail.criterion) ? shortDigest(value) : value;
+  const shown = short && DIGEST.test(value) ? shortDigest(value) : value;
   const via = pattern !== value ? ` (rule: ${pattern})` : '';
   return `${sanitizeText(detail.criterion)} ${shown}${via}`;
 };
