@@ -201,8 +201,6 @@ const dedupeStrings = (values: string[], exclude: string[]): string[] => {
   return out;
 };
 
-const bigMin = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-
 /** Given the LAST tail.length bytes of an APK of size fileSize, find the EOCD, the central directory and the APK Signing Block. Pure. */
 export function readSigningFromTail(tail: Uint8Array, fileSize: number): TailResult {
   const eocdResult = findEndOfCentralDirectory(tail, fileSize);
@@ -219,7 +217,7 @@ export function readSigningFromTail(tail: Uint8Array, fileSize: number): TailRes
   const size = dv.getBigUint64(footer - base, true);
   // size counts everything after the leading u64; compare as BigInt before any Number().
   if (size < 32n || size > BigInt(MAX_SIGNING_BLOCK) || size + 8n > BigInt(eocd.cdOffset)) {
-    return { kind: 'invalid', reason: `APK Signing Block size ${bigMin(size, 2n ** 64n)} is out of range` };
+    return { kind: 'invalid', reason: `APK Signing Block size ${size} is out of range` };
   }
   const start = eocd.cdOffset - Number(size) - 8;
   if (start < base) return { kind: 'need', fromEnd: fileSize - start };
