@@ -2,20 +2,24 @@
  * The command line: argv → options → library calls → rendered reports → exit code.
  * The only module that touches stdout, stderr, stdin and the exit code.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
-import { type FailOn, SEVERITIES } from './model.js';
+import { type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
 import { renderInventory } from './reporters/json.js';
 import { sanitizeText } from './reporters/sanitize.js';
 import type { ReporterContext } from './reporters/types.js';
 import { compileRuleSet } from './ruleset/compile.js';
+import { exportBlockList, importBlockList } from './ruleset/csv.js';
+import { explainFinding, formatRule } from './ruleset/explain.js';
 import { listShippedPacks, loadRuleSet, PACKS_DIR } from './ruleset/load.js';
+import { formatRuleTestReport, runRuleTests } from './ruleset/rule-tests.js';
 import { ruleFileJsonSchema } from './ruleset/schema.js';
 import { collect, discoverDevices, type ScanOptions, scan } from './scan.js';
+import { readReportFindings } from './sources/report.js';
 import type { ProgressEvent, SourceContext } from './sources/types.js';
 import { VERSION } from './version.js';
 
@@ -45,6 +49,16 @@ const parseOutput = (value: string, previous: OutputSpec[] = []): OutputSpec[] =
 const parseFailOn = (value: string): FailOn => {
   if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as FailOn;
   throw new InvalidArgumentError(`expected one of ${[...SEVERITIES, 'none'].join(', ')}`);
+};
+
+const parseSeverity = (value: string): Severity => {
+  if ((SEVERITIES as readonly string[]).includes(value)) return value as Severity;
+  throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+};
+
+const parsePlatform = (value: string): Platform => {
+  if (value === 'android' || value === 'ios') return value;
+  throw new InvalidArgumentError('expected android or ios');
 };
 
 const parseSeconds = (value: string): number => {
@@ -408,6 +422,79 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       setExit(0);
     });
   rules
+    .command('test')
+    .description(
+      "run rule tests: app records that must and must not match (default: the shipped packs' tests)",
+    )
+    .argument('[paths...]', 'tests files or folders')
+    .option('-v, --verbose', 'list passing cases too')
+    .action(async (paths: string[], flags: { verbose?: boolean }) => {
+      const report = await runRuleTests(paths.length > 0 ? paths : [path.join(PACKS_DIR, 'tests')]);
+      process.stdout.write(formatRuleTestReport(report, { verbose: flags.verbose === true }));
+      setExit(report.failed > 0 ? 1 : 0);
+    });
+  rules
+    .command('show')
+    .description('show a rule: what it matches, why, and its sources')
+    .argument('<id>', 'rule id')
+    .option('-r, --rules <file|pack>', 'rule file or pack (repeatable; default: ca-gov)', collectList)
+    .action((id: string, flags: { rules?: string[] }) => {
+      const ruleSet = loadRuleSet(rulesFromEnv(flags));
+      const rule = ruleSet.rules.find((r) => r.id === id);
+      if (!rule) throw new AppwardenError('USAGE', `no rule "${id}" in ${ruleSet.sources.join(', ')}`);
+      process.stdout.write(formatRule(rule, ruleSet.publishers));
+      setExit(0);
+    });
+  rules
+    .command('import')
+    .description('turn a CSV block list (<bundle id or store URL>, <name>, <publisher>) into a rule file')
+    .argument('<csv>', 'CSV file, or - for standard input')
+    .requiredOption('--name <pack>', 'pack name for the new rule file')
+    .option('--from <format>', 'input format (only csv)', 'csv')
+    .option('--severity <severity>', 'severity of the rules', parseSeverity, 'high' as Severity)
+    .option('--platform <platform>', 'android or ios, for bare ids', parsePlatform)
+    .option('-o, --output <file>', 'write the rule file here instead of standard output')
+    .action(
+      (
+        csvFile: string,
+        flags: { name: string; from: string; severity: Severity; platform?: Platform; output?: string },
+      ) => {
+        if (flags.from !== 'csv')
+          throw new AppwardenError('USAGE', `unknown import format "${flags.from}" (expected csv)`);
+        let text: string;
+        try {
+          text = readFileSync(csvFile === '-' ? 0 : csvFile, 'utf8');
+        } catch (error) {
+          throw new AppwardenError('USAGE', `cannot read ${csvFile}: ${describeError(error)}`);
+        }
+        const result = importBlockList(text, {
+          name: flags.name,
+          source: csvFile === '-' ? 'stdin' : path.basename(csvFile),
+          severity: flags.severity,
+          ...(flags.platform ? { platform: flags.platform } : {}),
+        });
+        for (const w of result.warnings) process.stderr.write(`appwarden: warning: ${sanitizeText(w)}\n`);
+        if (flags.output) writeAtomic(flags.output, result.yaml);
+        else process.stdout.write(result.yaml);
+        setExit(0);
+      },
+    );
+  rules
+    .command('export')
+    .description('export exact ids as CSV for an MDM restricted-apps list')
+    .argument('[files...]', 'rule files or packs (default: the default pack)')
+    .option('--format <format>', 'csv (appwarden columns) or intune (id, name, publisher; no header)', 'csv')
+    .action((files: string[], flags: { format: string }) => {
+      if (flags.format !== 'csv' && flags.format !== 'intune') {
+        throw new AppwardenError('USAGE', `unknown export format "${flags.format}" (expected csv or intune)`);
+      }
+      const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
+      process.stdout.write(
+        exportBlockList(ruleSet, { format: flags.format === 'intune' ? 'intune' : 'appwarden' }),
+      );
+      setExit(0);
+    });
+  rules
     .command('schema')
     .description('print the JSON Schema of the rule file format')
     .action(() => {
@@ -419,6 +506,34 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .description('print the folder holding the shipped packs')
     .action(() => {
       process.stdout.write(`${PACKS_DIR}\n`);
+      setExit(0);
+    });
+
+  program
+    .command('explain')
+    .description('explain findings: which rule, which criterion, which value, which source')
+    .argument('<inputs...>', 'a JSON report written by appwarden, or inputs to scan')
+    .option('-r, --rules <file|pack>', 'rule file or pack (repeatable; default: ca-gov)', collectList)
+    .option('--rule <id>', 'only findings of this rule')
+    .option('--app <id>', 'only findings for this package / bundle id')
+    .action(async (inputs: string[], flags: { rules?: string[]; rule?: string; app?: string }) => {
+      const ruleSet = loadRuleSet(rulesFromEnv(flags));
+      let findings: Finding[] | undefined;
+      if (inputs.length === 1) findings = await readReportFindings(inputs[0]!);
+      if (!findings) {
+        const result = await scan({ inputs, readStdin, ruleSet, tools: toolsFromEnv(), keepApps: false });
+        findings = [...result.findings, ...result.notes];
+      }
+      const chosen = findings.filter(
+        (f) => (!flags.rule || f.ruleId === flags.rule) && (!flags.app || f.app.id === flags.app),
+      );
+      if (chosen.length === 0) process.stdout.write('No findings to explain.\n');
+      for (const f of chosen) {
+        const rule = ruleSet.rules.find((r) => r.id === f.ruleId);
+        // Sanitise line by line: the text's own newlines stay, the app's strings cannot add any.
+        const text = explainFinding(f, rule, ruleSet.publishers).split('\n').map(sanitizeText).join('\n');
+        process.stdout.write(`${text}\n\n`);
+      }
       setExit(0);
     });
   return program;
