@@ -89,7 +89,7 @@ tr.waived td:last-child { opacity: 1; }
 ul.plain { margin: 0; padding-left: 18px; }
 footer { color: var(--muted); font-size: 0.85rem; padding-top: 24px; padding-bottom: 32px; }
 details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
-@media (max-width: 760px) {
+@media screen and (max-width: 760px) {
   body { font-size: 14px; }
   header.top, main, footer { padding: 0 12px; }
   header.top { padding-top: 16px; }
@@ -107,7 +107,12 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 }
 @media print {
   :root { --bg: #fff; --panel: #fff; --text: #000; --muted: #444; --border: #999; --code-bg: #f2f2f2; }
-  body { font-size: 10.5pt; }
+  @page { margin: 12mm; }
+  body { font-size: 9.5pt; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 4px 6px; }
+  .charts { grid-template-columns: repeat(3, 1fr); }
+  .cards { grid-template-columns: repeat(2, 1fr); }
   header.top, main, footer { max-width: none; padding: 0; }
   .verdict { border-width: 3px; }
   .table-wrap { overflow: visible; border: 0; }
