@@ -65,6 +65,7 @@ export function parsePlistXml(text: string, options: XmlPlistOptions = {}): Plis
     return fail('truncated XML plist', text.length);
   }
 
+  if (text.startsWith('bplist')) throw new ParseError('binary plist (bplist00), not an XML plist');
   if (/<!ENTITY/i.test(text))
     fail('XML plist declares entities (<!ENTITY), refused', text.search(/<!ENTITY/i));
 
