@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseListing } from '../../src/parsers/listing.js';
 import { parseCommandLine, parsePackageLine } from '../../src/parsers/pm-list.js';
 import { app, ids, parseFixture } from './listing-helpers.js';
 
@@ -189,6 +190,36 @@ describe('pm list fixtures', () => {
     ]);
     expect(inv.diagnostics[2]?.message).toMatch(/truncated/);
     expect(inv.diagnostics.every((d) => d.path === 'listings/pm-list/bad-lines.txt')).toBe(true);
+  });
+
+  it('--user all without uids leaves the user unknown, with a note', () => {
+    const inv = parseListing('$ adb shell pm list packages --user all\npackage:com.a\npackage:com.b\n', {
+      target: 't',
+    });
+    expect(inv.apps.map((a) => a.user)).toEqual([undefined, undefined]);
+    expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'info', line: 2 })]);
+  });
+
+  it('a user listed by pm list users but absent from every package listing is reported unscanned', () => {
+    const text = [
+      'Users:',
+      '\tUserInfo{0:Owner:c13} running',
+      '\tUserInfo{10:Work:1030} running',
+      '$ adb shell pm list packages --user 0',
+      'package:com.a',
+    ].join('\n');
+    const inv = parseListing(text, { target: 't' });
+    expect(inv.profiles).toEqual([
+      { user: 0, name: 'Owner', kind: 'primary', scanned: true },
+      {
+        user: 10,
+        name: 'Work',
+        kind: 'work',
+        scanned: false,
+        reason: 'no package listing for this user in the file',
+      },
+    ]);
+    expect(inv.partial).toMatch(/user 10 \(Work\) was not listed/);
   });
 
   it('usage text alone is a clear error', () => {
