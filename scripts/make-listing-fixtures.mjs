@@ -135,7 +135,7 @@ write(
 write(
   'listings/ideviceinstaller/v1.1-hostile.txt',
   `CFBundleIdentifier, CFBundleVersion, CFBundleDisplayName\n${hostileRows
-    .map(([id, v, n], i) => `${id}, "${i === 1 ? '2024.05.1' : String(100 + i)}", "${n}"`)
+    .map(([id, , n], i) => `${id}, "${i === 1 ? '2024.05.1' : String(100 + i)}", "${n}"`)
     .join('\n')}\n`,
 );
 
