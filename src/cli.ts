@@ -345,7 +345,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'fail at or above this severity (critical|high|medium|low|info|none)',
       parseFailOn,
     )
-    .option('--include-inventory', 'put every app (not only findings) into JSON reports')
+    .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')
     .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
     .option('-q, --quiet', 'print only the report')

@@ -62,7 +62,7 @@ const DEFAULT_TOOLS: SourceContext['tools'] = {
 type InputSpec =
   | { kind: 'path'; path: string }
   | { kind: 'stdin' }
-  | { kind: 'device'; platform: Platform; id?: string; raw: string };
+  | { kind: 'device'; platform: Platform; id?: string; raw: string; implicit?: boolean };
 
 const DEVICE_SPEC = /^(android|ios)(?::(.+))?$/;
 
@@ -145,8 +145,20 @@ const scanDevices = async (
   const platforms = [...new Set(deviceSpecs.map((s) => s.platform))];
   const { devices, problems } = await discoverDevices(platforms, ctx);
   const wanted: DeviceInfo[] = [];
-  const results: TargetResult[] = [...problems];
-  for (const spec of deviceSpecs) {
+  if (deviceSpecs.every((s) => s.implicit)) {
+    // `appwarden scan` with no inputs: scan whatever is connected. A missing tool or an empty
+    // platform is only a problem when nothing at all could be found.
+    if (devices.length === 0) {
+      const reasons = [
+        ...problems.map((p) => p.error ?? `${p.id}: not available`),
+        ...platforms.filter((p) => !problems.some((x) => x.id === p)).map((p) => `no ${p} devices connected`),
+      ];
+      return [failedTarget('devices', 'device', `no devices found to scan (${reasons.join('; ')})`)];
+    }
+    wanted.push(...devices);
+  }
+  const results: TargetResult[] = deviceSpecs.every((s) => s.implicit) ? [] : [...problems];
+  for (const spec of deviceSpecs.filter((s) => !s.implicit)) {
     if (problems.some((p) => p.id === spec.platform)) continue;
     const matching = devices.filter((d) => d.platform === spec.platform && (!spec.id || d.id === spec.id));
     if (matching.length === 0) {
@@ -195,8 +207,15 @@ export const collectEach = async (
 ): Promise<void> => {
   const ctx = sourceContext(options);
   const { existsSync } = await import('node:fs');
-  const inputs = options.inputs.length > 0 ? options.inputs : ['android', 'ios'];
-  const specs = inputs.map((i) => classifyInput(i, existsSync));
+  const specs: InputSpec[] =
+    options.inputs.length > 0
+      ? options.inputs.map((i) => classifyInput(i, existsSync))
+      : (['android', 'ios'] as const).map((platform) => ({
+          kind: 'device',
+          platform,
+          raw: platform,
+          implicit: true,
+        }));
   const out = (t: TargetResult) => emit(mergeDuplicateApps(t));
   for (const spec of specs) {
     if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out);

@@ -1,5 +1,6 @@
 /** The one list of reporters (ESLint's formatters-meta idea): names, descriptions, functions. */
 import { csv } from './csv.js';
+import { github } from './github.js';
 import { html } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
@@ -45,6 +46,11 @@ export const reporters = {
     render: csv,
     description: 'CSV, one row per finding (per app with --include-inventory)',
     extension: 'csv',
+  },
+  github: {
+    render: github,
+    description: 'GitHub Actions workflow annotations (::error file=…::…)',
+    extension: 'txt',
   },
 } satisfies Record<string, ReporterInfo>;
 

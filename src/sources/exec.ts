@@ -7,30 +7,36 @@ export interface ToolPackage {
   tool: string;
   debian: string;
   homebrew: string;
+  /** Environment variable that points appwarden at the tool. */
+  env: string;
 }
 
 export const ADB_PACKAGE: ToolPackage = {
   tool: 'adb',
   debian: 'adb',
-  homebrew: 'android-platform-tools (brew install --cask android-platform-tools)',
+  homebrew: '--cask android-platform-tools',
+  env: 'APPWARDEN_ADB',
 };
 
 export const IDEVICE_ID_PACKAGE: ToolPackage = {
   tool: 'idevice_id',
   debian: 'libimobiledevice-utils',
   homebrew: 'libimobiledevice',
+  env: 'APPWARDEN_IDEVICE_ID',
 };
 
 export const IDEVICEINFO_PACKAGE: ToolPackage = {
   tool: 'ideviceinfo',
   debian: 'libimobiledevice-utils',
   homebrew: 'libimobiledevice',
+  env: 'APPWARDEN_IDEVICEINFO',
 };
 
 export const IDEVICEINSTALLER_PACKAGE: ToolPackage = {
   tool: 'ideviceinstaller',
   debian: 'ideviceinstaller',
   homebrew: 'ideviceinstaller',
+  env: 'APPWARDEN_IDEVICEINSTALLER',
 };
 
 export interface ExecOptions {
@@ -56,7 +62,7 @@ const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 /** Message for a missing tool; exported so discovery errors read the same everywhere. */
 export const toolMissingMessage = (file: string, pkg: ToolPackage): string =>
   `${pkg.tool} not found (tried "${file}"). Install it: Debian/Ubuntu \`apt-get install ${pkg.debian}\`, ` +
-  `macOS Homebrew \`brew install ${pkg.homebrew}\`, or point appwarden at it with the tool path setting.`;
+  `macOS Homebrew \`brew install ${pkg.homebrew}\`, or set ${pkg.env} to its path.`;
 
 /**
  * Run one external tool with an argv array (never a shell string on the host), a hard timeout that

@@ -6,6 +6,7 @@ import { androidSource } from './adb.js';
 import { apkReader } from './apk.js';
 import type { FileRegistry } from './files.js';
 import { imageReader } from './image.js';
+import { iosSource } from './ios.js';
 import { ipaReader } from './ipa.js';
 import { listingReader } from './listing.js';
 import { packagesXmlReader } from './packages-xml.js';
@@ -17,4 +18,4 @@ export const fileRegistry: FileRegistry = {
   folders: [imageReader],
 };
 
-export const deviceSources: DeviceSource[] = [androidSource];
+export const deviceSources: DeviceSource[] = [androidSource, iosSource];
