@@ -34,7 +34,10 @@ for (let run = 0; run < runs; run++) {
   const devices = await androidSource.discover(ctx);
   const targets = await Promise.all(devices.map((d) => androidSource.scan(d, ctx)));
   const wallMs = performance.now() - started;
-  const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const calls = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const target = targets[0];
   results.push({
     run: run + 1,
@@ -50,4 +53,6 @@ for (let run = 0; run < runs; run++) {
 console.log(`bench/devices: phone-800 scenario, ${delayMs} ms added per adb call`);
 console.table(results);
 const walls = results.map((r) => r.wallMs).sort((a, b) => a - b);
-console.log(`median wall time ${walls[Math.floor(walls.length / 2)]} ms; adb calls per scan ${results[0]?.adbCalls}`);
+console.log(
+  `median wall time ${walls[Math.floor(walls.length / 2)]} ms; adb calls per scan ${results[0]?.adbCalls}`,
+);
