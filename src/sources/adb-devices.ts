@@ -59,3 +59,32 @@ export function stateProblem(state: string): string | undefined {
   if (state === 'connecting') return 'device still connecting: wait and run the scan again';
   return `device is in state "${state}" (not booted to Android): boot the phone normally and run the scan again`;
 }
+
+/** Properties `appwarden devices` shows and `adb devices -l` lacks (OS version above all). */
+export const DISCOVERY_PROPS = [
+  'ro.build.version.release',
+  'ro.build.version.sdk',
+  'ro.product.manufacturer',
+  'ro.product.model',
+] as const;
+
+/** One shell call printing `name=value` per property; a missing property prints an empty value. */
+export const discoveryPropsScript = (): string =>
+  `for __p in ${DISCOVERY_PROPS.join(' ')}; do echo "$__p=$(getprop $__p)"; done`;
+
+/**
+ * Read the reply of `discoveryPropsScript`. Only the asked-for names count: old devices (no shell
+ * protocol) mix stderr into stdout, and a value must not be taken from such noise.
+ */
+export function parseDiscoveryProps(text: string): Map<string, string> {
+  const wanted = new Set<string>(DISCOVERY_PROPS);
+  const props = new Map<string, string>();
+  for (const raw of text.replace(/\r+\n/g, '\n').split('\n')) {
+    const i = raw.indexOf('=');
+    if (i <= 0) continue;
+    const key = raw.slice(0, i);
+    const value = raw.slice(i + 1).trim();
+    if (wanted.has(key) && value !== '') props.set(key, value);
+  }
+  return props;
+}

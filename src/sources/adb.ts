@@ -2,6 +2,7 @@
  * Android phones through adb. Per device, a fixed number of round-trips whatever the app count:
  * one shell script (properties, users, every user's package list), one `dumpsys package
  * packages`, then the certificate passes of adb-certs.ts. Every call names the device with `-s`.
+ * Discovery adds one call per ready device per run (model, manufacturer, OS version).
  */
 import { AppwardenError, describeError, isAppwardenError } from '../errors.js';
 import type { Diagnostic, ProfileInfo, TargetResult } from '../model.js';
@@ -11,7 +12,7 @@ import { appKey, LineScan, mergeInto } from '../parsers/listing-context.js';
 import { parsePmListLines } from '../parsers/pm-list.js';
 import { parsePmUsersLines } from '../parsers/pm-users.js';
 import { type CertOutcome, readCertificates } from './adb-certs.js';
-import { parseAdbDevices, stateProblem } from './adb-devices.js';
+import { discoveryPropsScript, parseAdbDevices, parseDiscoveryProps, stateProblem } from './adb-devices.js';
 import { inventoryScript, newMarker, type ScriptSection, splitSections } from './adb-script.js';
 import { ADB_PACKAGE, type ExecResult, failureReason, runTool, stdoutText } from './exec.js';
 import type { DeviceInfo, DeviceSource, SourceContext } from './types.js';
@@ -32,7 +33,29 @@ async function discover(ctx: SourceContext): Promise<DeviceInfo[]> {
       `${failureReason('adb devices', result, ctx.timeoutMs)}; check that the adb server can start (\`adb start-server\`)`,
     );
   }
-  return parseAdbDevices(stdoutText(result));
+  const devices = parseAdbDevices(stdoutText(result));
+  await Promise.all(devices.filter((d) => d.state === 'device').map((d) => addDeviceProps(d, ctx)));
+  return devices;
+}
+
+/** Facts are optional at discovery: a slow phone must not hold up the device list for long. */
+const DISCOVERY_TIMEOUT_MS = 10_000;
+
+/**
+ * Model, manufacturer and OS version for a ready device, in one adb call. On any failure the
+ * device keeps what `adb devices -l` said; the scan itself reports the device's problems.
+ */
+async function addDeviceProps(device: DeviceInfo, ctx: SourceContext): Promise<void> {
+  const result = await runTool(ctx.tools.adb, ['-s', device.id, 'shell', discoveryPropsScript()], {
+    env: ctx.env,
+    timeoutMs: Math.min(ctx.timeoutMs, DISCOVERY_TIMEOUT_MS),
+    package: ADB_PACKAGE,
+  });
+  if (result.timedOut || result.exitCode !== 0 || result.truncated) return;
+  const props = parseDiscoveryProps(stdoutText(result));
+  if (props.size === 0) return;
+  const { platform: _platform, ...facts } = deviceFactsFromProps(props);
+  device.facts = { ...device.facts, ...facts };
 }
 
 /** Why an adb call against a device failed, in words a user can act on. */

@@ -45,7 +45,8 @@ describe('android source against recorded devices', () => {
     expect(app(target, 'com.android.settings', 0)?.system).toBe(true);
     expect(target.apps.some((a) => a.id === 'com.example.uninstalled')).toBe(false);
     // One listing script, one dumpsys, one tail pass, one v1 pass: independent of the app count.
-    expect(h?.calls('adb', '35161FDH2000G6').length).toBeLessThanOrEqual(4);
+    // Plus one discovery call (model, manufacturer, OS version), once per run.
+    expect(h?.calls('adb', '35161FDH2000G6').length).toBeLessThanOrEqual(5);
     for (const c of h?.calls('adb', '35161FDH2000G6') ?? []) expect(c.argv[0]).toBe('-s');
   });
 
@@ -88,7 +89,10 @@ describe('android source against recorded devices', () => {
       APK_CERTS['legacy-v1.apk'],
     ]);
     expect(t?.diagnostics.some((d) => /does not know -U/.test(d.message))).toBe(true);
-    const listing = h?.calls('adb', '0123456789ABCDEF').filter((c) => c.argv[2] === 'shell');
+    // The discovery call (getprop only) is also a shell call; the package listing is one call.
+    const listing = h
+      ?.calls('adb', '0123456789ABCDEF')
+      .filter((c) => c.argv[2] === 'shell' && c.argv[3]?.includes('pm list'));
     expect(listing).toHaveLength(1);
   });
 
