@@ -223,6 +223,42 @@ describe('appwarden scan (built binary)', () => {
   });
 });
 
+describe('progress, quiet and collect (built binary)', () => {
+  it('shows progress on stderr only when asked outside a terminal, and --quiet silences messages', () => {
+    const dir = tempDir({ 'pixel.txt': PIXEL, 'clean.txt': CLEAN });
+    const plain = runCli(['scan', dir, path.join(dir, 'missing.txt')]);
+    expect(plain.stderr).not.toMatch(/scanning:/);
+    expect(plain.stderr).toMatch(/missing\.txt: no such file/);
+    const progress = runCli(['scan', dir, '--progress']);
+    expect(progress.stderr).toMatch(/scanning: 1 target done, \d+ apps read/);
+    expect(progress.stderr).toMatch(/scanning: 2 targets done/);
+    expect(progress.stdout).not.toMatch(/scanning:/);
+    const quiet = runCli(['scan', dir, path.join(dir, 'missing.txt'), '--quiet']);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toMatch(/FAIL/);
+  });
+
+  it('collects an inventory without rules and rescans it later', () => {
+    const dir = tempDir({ 'pixel.txt': PIXEL });
+    const inv = path.join(dir, 'inv.json');
+    const collected = runCli(['collect', path.join(dir, 'pixel.txt'), '-o', inv]);
+    expect(collected.code).toBe(0);
+    expect(collected.stdout).toBe('');
+    expect(collected.stderr).toMatch(/collected 3 apps from 1 target/);
+    const doc = JSON.parse(readFileSync(inv, 'utf8'));
+    expectValidReport(doc);
+    expect(doc.kind).toBe('inventory');
+    expect(doc.targets[0].apps.map((a: { id: string }) => a.id).sort()).toEqual([
+      'com.android.settings',
+      'com.tencent.mm',
+      'com.whatsapp',
+    ]);
+    const rescan = runCli(['scan', inv, '--format', 'json']);
+    expect(rescan.code).toBe(1);
+    expect(JSON.parse(rescan.stdout).findings[0].app.user).toBe(10);
+  });
+});
+
 describe('appwarden rules (built binary)', () => {
   it('lists the default rules and validates packs', () => {
     const list = runCli(['rules', 'list']);
