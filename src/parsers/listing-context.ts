@@ -62,12 +62,10 @@ export class LineScan {
   }
 
   origin(parser: string, index: number): Origin {
-    return {
-      target: this.ctx.target,
-      parser,
-      ...(this.ctx.path === undefined ? {} : { path: this.ctx.path }),
-      line: index + 1,
-    };
+    const { target, path } = this.ctx;
+    return path === undefined
+      ? { target, parser, line: index + 1 }
+      : { target, parser, path, line: index + 1 };
   }
 
   private where(index?: number): { path?: string; line?: number } {

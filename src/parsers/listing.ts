@@ -167,6 +167,10 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
 }
 
 function mergeApps(androidSources: AppRecord[][], iosApps: AppRecord[]): AppRecord[] {
+  // Each parser already merged its own records by key, so one source alone has nothing to merge.
+  const filled = androidSources.filter((source) => source.length > 0);
+  if (filled.length <= 1)
+    return iosApps.length === 0 ? (filled[0] ?? []) : [...(filled[0] ?? []), ...iosApps];
   const byKey = new Map<string, AppRecord>();
   for (const source of androidSources) {
     for (const app of source) {

@@ -18,8 +18,9 @@
  * Samsung's `SecurityException: Shell does not have permission to access user N` (and its stack
  * trace) is skipped; user N is reported as a profile that could not be scanned.
  */
-import type { AppRecord, ProfileInfo } from '../model.js';
+import type { AppRecord, Origin, ProfileInfo } from '../model.js';
 import { appKey, type LineScan, mergeInto, PER_USER_RANGE } from './listing-context.js';
+import { detach } from './text.js';
 
 export const PM_LIST = 'pm-list';
 
@@ -96,6 +97,14 @@ interface PackageLine {
 
 /** Parse the text after `package:`; a string is the reason it could not be parsed. */
 export function parsePackageLine(body: string): PackageLine | string {
+  return parseCanonicalLine(body) ?? parsePackageLineByGrammar(body);
+}
+
+/**
+ * The line grammar as regular expressions: the reference for every line, and the path taken by
+ * any line the fast scanner below is not sure about (it also words the errors).
+ */
+export function parsePackageLineByGrammar(body: string): PackageLine | string {
   const headEnd = body.search(FIELD_START);
   const head = (headEnd === -1 ? body : body.slice(0, headEnd)).trim();
   const eq = head.lastIndexOf('=');
@@ -120,6 +129,80 @@ export function parsePackageLine(body: string): PackageLine | string {
     if (!/^\d+(,\d+)*$/.test(uid)) return `invalid uid list "${uid.slice(0, 40)}"`;
     parsed.uids = uid.split(',').map(Number);
   }
+  return parsed;
+}
+
+const SPACE = 0x20;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isIdChar = (c: number): boolean =>
+  (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || isDigit(c) || c === 0x5f;
+/** Printable ASCII other than space: never whitespace for `\s`, `\S` or trim(). */
+const isVisibleAscii = (c: number): boolean => c > SPACE && c < 0x7f;
+
+/**
+ * One left-to-right pass over a line in the shape pm prints: `[path=]id`, then single-space
+ * separated fields in pm's order. Anything else (extra spaces, tabs, non-ASCII, fields out of
+ * order, bad values) returns undefined and is left to the grammar, so both agree on every line.
+ */
+function parseCanonicalLine(body: string): PackageLine | undefined {
+  const n = body.length;
+  let headEnd = body.indexOf(' ');
+  if (headEnd === -1) headEnd = n;
+  if (headEnd === 0 || !isVisibleAscii(body.charCodeAt(0))) return undefined;
+  const eq = body.lastIndexOf('=', headEnd - 1);
+  let dot = true;
+  for (let i = eq + 1; i < headEnd; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 0x2e) {
+      if (dot) return undefined;
+      dot = true;
+    } else if (isIdChar(c)) dot = false;
+    else return undefined;
+  }
+  if (dot) return undefined;
+  const parsed: PackageLine = { id: body.slice(eq + 1, headEnd), uids: [] };
+  if (eq >= 0) parsed.path = body.slice(0, eq);
+  let p = headEnd;
+  if (body.startsWith(' versionCode:', p)) {
+    const start = p + 13;
+    let end = body.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const digits = end;
+    while (end < n && isDigit(body.charCodeAt(end))) end++;
+    if (end === digits || (end < n && body.charCodeAt(end) !== SPACE)) return undefined;
+    const version = body.slice(start, end);
+    const v = Number(version);
+    parsed.versionCode = Number.isSafeInteger(v) ? v : version;
+    p = end;
+  }
+  const installer = body.startsWith('  installer=', p)
+    ? p + 12
+    : body.startsWith(' installer=', p)
+      ? p + 11
+      : -1;
+  if (installer !== -1) {
+    let end = installer;
+    while (end < n && isVisibleAscii(body.charCodeAt(end))) end++;
+    if (end < n && body.charCodeAt(end) !== SPACE) return undefined;
+    const value = body.slice(installer, end);
+    if (value !== 'null' && value !== '') parsed.installer = value;
+    p = end;
+  }
+  if (body.startsWith(' uid:', p)) {
+    const start = p + 5;
+    let end = start;
+    let digit = false;
+    for (; end < n; end++) {
+      const c = body.charCodeAt(end);
+      if (isDigit(c)) digit = true;
+      else if (c === 0x2c && digit) digit = false;
+      else break;
+    }
+    if (!digit || (end < n && body.charCodeAt(end) !== SPACE)) return undefined;
+    const uid = body.slice(start, end);
+    parsed.uids = uid.includes(',') ? uid.split(',').map(Number) : [Number(uid)];
+    p = end;
+  }
+  for (; p < n; p++) if (body.charCodeAt(p) !== SPACE) return undefined;
   return parsed;
 }
 
@@ -152,8 +235,10 @@ export function parsePmListLines(scan: LineScan): PmListResult {
     sections.push(next);
   };
 
-  scan.lines.forEach((raw, i) => {
-    if (scan.isClaimed(i)) return;
+  const lines = scan.lines;
+  for (let i = 0; i < lines.length; i++) {
+    if (scan.isClaimed(i)) continue;
+    const raw = lines[i] ?? '';
     const line = raw.trimEnd();
     if (line.startsWith('package:')) {
       inException = false;
@@ -161,23 +246,31 @@ export function parsePmListLines(scan: LineScan): PmListResult {
       result.found = true;
       if (!sectionUsed && !sections.includes(section)) sections.push(section);
       sectionUsed = true;
-      const parsed = parsePackageLine(line.slice('package:'.length));
+      // A copy, so records kept by findings do not pin the whole listing text in memory.
+      const parsed = parsePackageLine(detach(line.slice('package:'.length)));
       if (typeof parsed === 'string') {
         scan.warn(i, `pm list line ${i + 1}: ${parsed}`);
-        return;
+        continue;
       }
-      for (const app of toRecords(parsed, section, scan, i)) {
-        if (app.user === undefined && !unknownUserNoted) {
+      if (parsed.uids.length === 0) {
+        const user =
+          section.user === undefined ? 0 : typeof section.user === 'number' ? section.user : undefined;
+        if (user === undefined && !unknownUserNoted) {
           unknownUserNoted = true;
           scan.info(i, 'listing for several users without uids (-U): the user of each package is unknown');
         }
-        collected.push({ app, section });
+        collected.push({ app: toRecord(parsed, section, scan.origin(PM_LIST, i), user), section });
+      } else {
+        for (const uid of parsed.uids) {
+          const user = Math.floor(uid / PER_USER_RANGE);
+          collected.push({ app: toRecord(parsed, section, scan.origin(PM_LIST, i), user, uid), section });
+        }
       }
-      return;
+      continue;
     }
     if (/^Error: Unknown option/.test(line)) {
       scan.claim(i);
-      return;
+      continue;
     }
     if (/^usage: (?:pm|cmd package)/i.test(line)) {
       if (!result.usage)
@@ -185,11 +278,11 @@ export function parsePmListLines(scan: LineScan): PmListResult {
       result.usage = true;
       inUsage = true;
       scan.claim(i);
-      return;
+      continue;
     }
     if (inUsage && (line === '' || /^\s/.test(line))) {
       scan.claim(i);
-      return;
+      continue;
     }
     inUsage = false;
     const command = parseCommandLine(line);
@@ -198,7 +291,7 @@ export function parsePmListLines(scan: LineScan): PmListResult {
       inException = false;
       result.found = true;
       openSection({ header: i, ...command });
-      return;
+      continue;
     }
     const userHeader = USER_HEADER.exec(line);
     const headerUser = userHeader?.[1] ?? userHeader?.[2];
@@ -211,14 +304,14 @@ export function parsePmListLines(scan: LineScan): PmListResult {
         filtered: section.filtered,
         user: Number(headerUser),
       });
-      return;
+      continue;
     }
     const exception = EXCEPTION_START.exec(line);
     if (exception) {
       scan.claim(i);
       inException = true;
       result.found = true;
-      return;
+      continue;
     }
     const denied = SECURITY_EXCEPTION.exec(line);
     if (denied?.[1] !== undefined && (inException || /^(?:java\.lang\.)?SecurityException/.test(line))) {
@@ -231,51 +324,56 @@ export function parsePmListLines(scan: LineScan): PmListResult {
       }
       result.found = true;
       inException = true;
-      return;
+      continue;
     }
-    if (!inException) return;
+    if (!inException) continue;
     if (JAVA_EXCEPTION.test(line)) {
       scan.claim(i);
       partial.push(`pm failed: ${line.slice(0, 120)}`);
-      return;
+      continue;
     }
     if (STACK_LINE.test(raw) || line === '') {
       scan.claim(i);
-      return;
+      continue;
     }
     inException = false;
-  });
+  }
 
   resolveUninstalled(collected, sections, scan, result);
   if (partial.length > 0) result.partial = partial.join('; ');
   return result;
 }
 
-function toRecords(parsed: PackageLine, section: PmListSection, scan: LineScan, index: number): AppRecord[] {
-  const base: AppRecord = {
-    platform: 'android',
-    id: parsed.id,
-    publisher: {},
-    origin: scan.origin(PM_LIST, index),
-  };
-  if (parsed.versionCode !== undefined) base.versionCode = parsed.versionCode;
-  if (parsed.installer !== undefined) base.installer = parsed.installer;
-  if (parsed.path !== undefined) base.paths = [parsed.path];
+/** One record, its fields added in one fixed order so every record shares one object shape. */
+function toRecord(
+  parsed: PackageLine,
+  section: PmListSection,
+  origin: Origin,
+  user: number | undefined,
+  uid?: number,
+): AppRecord {
+  const app: AppRecord = { platform: 'android', id: parsed.id, publisher: {}, origin };
+  if (parsed.versionCode !== undefined) app.versionCode = parsed.versionCode;
+  if (parsed.installer !== undefined) app.installer = parsed.installer;
+  if (parsed.path !== undefined) app.paths = [parsed.path];
   const f = section.flags;
-  if (f.has('-s') || (parsed.path !== undefined && SYSTEM_PARTITIONS.test(parsed.path))) base.system = true;
-  else if (f.has('-3')) base.system = false;
-  if (f.has('-d')) base.enabled = false;
-  else if (f.has('-e')) base.enabled = true;
-  if (parsed.uids.length === 0) {
-    const user = section.user === undefined ? 0 : typeof section.user === 'number' ? section.user : undefined;
-    return [user === undefined ? base : { ...base, user }];
-  }
-  return parsed.uids.map((uid) => ({
-    ...base,
-    user: Math.floor(uid / PER_USER_RANGE),
-    extra: { uid },
-  }));
+  if (f.has('-s') || (parsed.path !== undefined && SYSTEM_PARTITIONS.test(parsed.path))) app.system = true;
+  else if (f.has('-3')) app.system = false;
+  if (f.has('-d')) app.enabled = false;
+  else if (f.has('-e')) app.enabled = true;
+  if (user !== undefined) app.user = user;
+  if (uid !== undefined) app.extra = { uid };
+  return app;
 }
+
+const distinctIds = (collected: Collected[]): boolean => {
+  const ids = new Set<string>();
+  for (const { app } of collected) {
+    if (ids.has(app.id)) return false;
+    ids.add(app.id);
+  }
+  return true;
+};
 
 const filterSignature = (s: PmListSection): string =>
   ['-d', '-e', '-s', '-3'].filter((f) => s.flags.has(f)).join('') + (s.filtered ? '|filtered' : '');
@@ -298,12 +396,19 @@ function resolveUninstalled(
     for (const u of users) set.add(u);
     plainCover.set(sig, set);
   };
+  // Which sections have records, and whether any of those records carries a uid.
   const stats = new Map<PmListSection, { uid: boolean }>();
+  let last: PmListSection | undefined;
+  let lastStats = { uid: false };
   for (const c of collected) {
-    const st = stats.get(c.section) ?? { uid: false };
-    if (c.app.extra?.uid !== undefined) st.uid = true;
-    stats.set(c.section, st);
+    if (c.section !== last) {
+      last = c.section;
+      lastStats = stats.get(last) ?? { uid: false };
+      stats.set(last, lastStats);
+    }
+    if (c.app.extra?.uid !== undefined) lastStats.uid = true;
   }
+  const withU = sections.some((s) => s.flags.has('-u'));
   for (const s of sections) {
     const st = stats.get(s);
     if (st !== undefined) {
@@ -316,10 +421,16 @@ function resolveUninstalled(
   }
   for (const { app, section } of collected) {
     if (app.user !== undefined) result.coveredUsers.add(app.user);
-    if (!section.flags.has('-u')) {
+    // Keys and cover only matter for telling -u extras apart.
+    if (withU && !section.flags.has('-u')) {
       plainKeys.add(appKey(app));
       if (app.user !== undefined) cover(section, [app.user]);
     }
+  }
+  if (!withU && distinctIds(collected)) {
+    // Nothing to drop, mark or merge: the common single listing.
+    result.apps = collected.map((c) => c.app);
+    return;
   }
 
   const byKey = new Map<string, AppRecord>();

@@ -85,6 +85,13 @@ export function binaryReason(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A copy of `s` sharing no memory with the string it was cut from. V8 keeps substrings of 13 or
+ * more characters as views into their parent, so one package id kept from a 20 KB listing would
+ * keep the whole listing alive; concatenating and cutting again forces a fresh flat copy.
+ */
+export const detach = (s: string): string => ` ${s}`.slice(1);
+
 /** 1-based line number of a character offset. Linear; call it only when reporting. */
 export function lineAt(text: string, offset: number): number {
   let line = 1;
