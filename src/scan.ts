@@ -216,7 +216,12 @@ export const collectEach = async (
           raw: platform,
           implicit: true,
         }));
-  const out = (t: TargetResult) => emit(mergeDuplicateApps(t));
+  // APK targets wait until every input is read, so split APKs can join their base app.
+  const apks: TargetResult[] = [];
+  const out = (t: TargetResult) => {
+    if (t.kind === 'apk') apks.push(t);
+    else emit(mergeDuplicateApps(t));
+  };
   for (const spec of specs) {
     if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out);
     else if (spec.kind === 'stdin') {
@@ -232,7 +237,39 @@ export const collectEach = async (
       }
     }
   }
+  for (const t of attachSplitTargets(apks)) emit(t);
   for (const t of await scanDevices(specs, ctx, options.concurrency ?? 4)) out(t);
+};
+
+/**
+ * A split APK (`split="config.arm64_v8a"`) is part of its base app, not an app of its own: when the
+ * base was read in the same scan, the split's path joins the base record and its target is folded
+ * into the base's target. A split without its base stays a target of its own.
+ */
+export const attachSplitTargets = (targets: TargetResult[]): TargetResult[] => {
+  const bases = new Map<string, { app: AppRecord; target: TargetResult }>();
+  for (const target of targets) {
+    for (const app of target.apps) {
+      if (app.platform === 'android' && app.extra?.split === undefined) bases.set(app.id, { app, target });
+    }
+  }
+  const kept: TargetResult[] = [];
+  for (const target of targets) {
+    const splits = target.apps.filter((a) => a.extra?.split !== undefined && bases.has(a.id));
+    if (splits.length === 0 || splits.length !== target.apps.length) {
+      kept.push(target);
+      continue;
+    }
+    for (const split of splits) {
+      const base = bases.get(split.id)!;
+      base.app.paths = [...(base.app.paths ?? []), ...(split.paths ?? [target.id])];
+      base.target.diagnostics.push({
+        level: 'info',
+        message: `split APK ${target.id} (${String(split.extra?.split)}) attached`,
+      });
+    }
+  }
+  return kept;
 };
 
 /** Collect inventories from every input without matching rules (`appwarden collect`). */

@@ -82,7 +82,8 @@ export const listingReader: FileReader = {
   detect: (head) => {
     if (!looksLikeText(head)) return false;
     const text = Buffer.from(head).toString('utf8');
-    return looksLikeInventory(text) || detectListingFormat(text) !== undefined || /^\s*[[{]/.test(text);
+    // Only JSON that names its format is claimed: other JSON in a scanned folder is not ours.
+    return looksLikeInventory(text) || detectListingFormat(text) !== undefined;
   },
   read: async (path) => {
     const info = await stat(path);
