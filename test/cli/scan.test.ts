@@ -223,6 +223,22 @@ describe('appwarden scan (built binary)', () => {
   });
 });
 
+describe('app files (built binary)', () => {
+  it('attaches a split APK to its base and skips unrelated JSON in a folder', () => {
+    const r = runCli(['scan', 'fixtures/apk', '--format', 'json', '--include-inventory']);
+    const doc = JSON.parse(r.stdout);
+    expectValidReport(doc);
+    const ids = doc.targets.map((t: { id: string }) => path.basename(t.id));
+    expect(ids).not.toContain('split-v2.apk');
+    expect(ids).not.toContain('expected.json');
+    const withSplit = doc.targets.find((t: { apps?: Array<{ paths?: string[] }> }) =>
+      t.apps?.some((a) => a.paths?.some((p) => p.endsWith('split-v2.apk'))),
+    );
+    expect(withSplit).toBeDefined();
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('progress, quiet and collect (built binary)', () => {
   it('shows progress on stderr only when asked outside a terminal, and --quiet silences messages', () => {
     const dir = tempDir({ 'pixel.txt': PIXEL, 'clean.txt': CLEAN });
