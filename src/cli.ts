@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import { type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
@@ -170,8 +171,37 @@ interface ScanFlags {
   now?: Date;
 }
 
+/** Settings from .appwarden.yaml (or --config), read once per run when a command first needs them. */
+let configFile: string | undefined;
+let config: Config | undefined;
+const settings = (): Config => {
+  config ??= loadConfig(process.cwd(), process.env, configFile);
+  return config;
+};
+
+/** Precedence: flags > APPWARDEN_* environment > config file > built-in default. */
 const rulesFromEnv = (flags: { rules?: string[] }): string[] =>
-  flags.rules ?? (process.env.APPWARDEN_RULES ? process.env.APPWARDEN_RULES.split(',').filter(Boolean) : []);
+  flags.rules ??
+  (process.env.APPWARDEN_RULES ? process.env.APPWARDEN_RULES.split(',').filter(Boolean) : undefined) ??
+  settings().rules ??
+  [];
+
+/** Parse an APPWARDEN_* variable with a flag's parser, naming the variable when it is wrong. */
+const fromEnv = <T>(name: string, parse: (value: string) => T): T | undefined => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parse(value);
+  } catch (error) {
+    throw new AppwardenError('USAGE', `${name}="${value}": ${describeError(error)}`);
+  }
+};
+
+const timeoutFrom = (flags: { timeout?: number }): number => {
+  return (
+    (flags.timeout ?? fromEnv('APPWARDEN_TIMEOUT', parseSeconds) ?? settings().timeoutSeconds ?? 30) * 1000
+  );
+};
 
 const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   const outputs: OutputSpec[] = [...(flags.output ?? [])];
@@ -191,8 +221,7 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
       'only one report can go to standard output; give the others a path (-o FORMAT=PATH)',
     );
   }
-  const envFailOn = process.env.APPWARDEN_FAIL_ON;
-  const failOn = flags.failOn ?? (envFailOn ? parseFailOn(envFailOn) : 'low');
+  const failOn = flags.failOn ?? fromEnv('APPWARDEN_FAIL_ON', parseFailOn) ?? settings().failOn ?? 'low';
   const progress = makeProgress(
     !flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)),
   );
@@ -206,10 +235,11 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
       flags.includeInventory === true ||
       outputs.some((o) => (reporters[o.format] as { needsApps?: boolean }).needsApps === true),
     tools: toolsFromEnv(),
-    timeoutMs: (flags.timeout ?? Number(process.env.APPWARDEN_TIMEOUT ?? 30)) * 1000,
+    timeoutMs: timeoutFrom(flags),
   };
-  if (flags.waivers) options.waivers = flags.waivers;
-  const now = flags.now ?? (process.env.APPWARDEN_NOW ? parseNow(process.env.APPWARDEN_NOW) : undefined);
+  const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
+  if (waivers) options.waivers = waivers;
+  const now = flags.now ?? fromEnv('APPWARDEN_NOW', parseNow);
   if (now) options.now = now;
   if (progress.onProgress) options.onProgress = progress.onProgress;
   let result: Awaited<ReturnType<typeof scan>>;
@@ -250,7 +280,7 @@ const runCollect = async (
     inputs,
     readStdin,
     tools: toolsFromEnv(),
-    timeoutMs: (flags.timeout ?? 30) * 1000,
+    timeoutMs: timeoutFrom(flags),
   };
   if (progress.onProgress) options.onProgress = progress.onProgress;
   let targets: Awaited<ReturnType<typeof collect>>;
@@ -276,7 +306,7 @@ const runCollect = async (
 
 const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<number> => {
   const ctx: SourceContext = {
-    timeoutMs: (flags.timeout ?? 30) * 1000,
+    timeoutMs: timeoutFrom(flags),
     tools: {
       adb: 'adb',
       ideviceId: 'idevice_id',
@@ -319,6 +349,13 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .name('appwarden')
     .description('Find banned apps on phones, device images, app files and saved device listings.')
     .version(VERSION, '-V, --version')
+    .option(
+      '-c, --config <file>',
+      'settings file (default: ./.appwarden.yaml, then $XDG_CONFIG_HOME/appwarden/config.yaml)',
+    )
+    .hook('preAction', (cmd) => {
+      configFile = cmd.opts().config as string | undefined;
+    })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -134,6 +134,8 @@ export const verdictLine = (result: ScanResult, ctx: ReporterContext): string =>
     case 'incomplete':
       return `${c.bold.yellow('INCOMPLETE')} not everything could be scanned — ${counts}; ${sm.targetsFailed} failed, ${sm.targetsPartial} partial`;
     case 'pass':
-      return `${c.bold.green('PASS')} no banned apps — ${counts}`;
+      return sm.findings - sm.waived > 0
+        ? `${c.bold.green('PASS')} no findings at or above ${result.failOn} — ${counts}`
+        : `${c.bold.green('PASS')} no banned apps — ${counts}`;
   }
 };

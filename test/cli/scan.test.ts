@@ -223,6 +223,30 @@ describe('appwarden scan (built binary)', () => {
   });
 });
 
+describe('settings (built binary)', () => {
+  it('reads .appwarden.yaml; flags and APPWARDEN_* variables override it; bad settings exit 2', () => {
+    const dir = tempDir({
+      'clean.txt': CLEAN,
+      '.appwarden.yaml': 'rules: [strict.yaml]\nfail-on: high\n',
+      'strict.yaml':
+        'rules:\n  - { id: t.firefox, title: Firefox, severity: medium, message: review, match: { package: org.mozilla.firefox } }\n',
+      'bad.yaml': 'rulez: [x]\n',
+    });
+    const fromFile = runCli(['scan', 'clean.txt'], { cwd: dir });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/t\.firefox/);
+    expect(fromFile.stdout).toMatch(/PASS no findings at or above high/);
+    expect(runCli(['scan', 'clean.txt', '--fail-on', 'medium'], { cwd: dir }).code).toBe(1);
+    expect(runCli(['scan', 'clean.txt'], { cwd: dir, env: { APPWARDEN_FAIL_ON: 'low' } }).code).toBe(1);
+    const badEnv = runCli(['scan', 'clean.txt'], { cwd: dir, env: { APPWARDEN_FAIL_ON: 'sometimes' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/APPWARDEN_FAIL_ON="sometimes"/);
+    const badFile = runCli(['--config', 'bad.yaml', 'scan', 'clean.txt'], { cwd: dir });
+    expect(badFile.code).toBe(2);
+    expect(badFile.stderr).toMatch(/bad\.yaml:1:1: unknown key "rulez"/);
+  });
+});
+
 describe('app files (built binary)', () => {
   it('attaches a split APK to its base and skips unrelated JSON in a folder', () => {
     const r = runCli(['scan', 'fixtures/apk', '--format', 'json', '--include-inventory']);
