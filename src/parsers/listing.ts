@@ -77,6 +77,12 @@ export function parseListing(text: string, ctx: ParseContext): ParsedInventory {
   if (text.length === 0 || text.trim() === '') throw new ParseError(`${NOT_RECOGNISED}: the input is empty`);
   const binary = binaryReason(text);
   if (binary !== undefined) throw new ParseError(`${NOT_RECOGNISED}: ${binary}`);
+  return parseTextChecked(text, ctx);
+}
+
+/** parseListing for a caller that has already found `binaryReason(text)` undefined. */
+export function parseTextChecked(text: string, ctx: ParseContext): ParsedInventory {
+  if (text.length === 0 || text.trim() === '') throw new ParseError(`${NOT_RECOGNISED}: the input is empty`);
   const t = normaliseText(text);
 
   if (looksLikeXmlPlist(t)) return parseIdeviceinstallerXml(t, ctx);

@@ -54,6 +54,9 @@ const BINARY_MAGIC: ReadonlyArray<readonly [string, string]> = [
   ['\u001f\u008b', 'a gzip file'],
 ];
 
+/** The characters binaryReason counts (NUL, control characters other than tab/LF/FF/CR/ESC, U+FFFD). */
+const SUSPECT = /[\u0000-\u0008\u000b\u000e-\u001a\u001c-\u001f\ufffd]/;
+
 /**
  * Says why `text` is binary rather than a text listing, or undefined when it reads as text.
  * Samples the start and the middle so a huge input costs the same as a small one. Tolerates
@@ -70,6 +73,8 @@ export function binaryReason(text: string): string | undefined {
     samples.push(text.slice(mid, mid + SAMPLE_CHARS));
   }
   for (const sample of samples) {
+    // The regex scan is several times faster than the loop below, and most listings have none.
+    if (!SUSPECT.test(sample)) continue;
     let nul = 0;
     let odd = 0;
     for (let i = 0; i < sample.length; i++) {

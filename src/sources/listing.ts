@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { TargetKind, TargetResult } from '../model.js';
 import { looksLikeInventory, parseInventory } from '../parsers/inventory.js';
-import { detectListingFormat, parseListing } from '../parsers/listing.js';
+import { detectListingFormat, parseTextChecked } from '../parsers/listing.js';
 import { binaryReason, decodeText } from '../parsers/text.js';
 import { ParseError } from '../parsers/types.js';
 import type { FileReader } from './types.js';
@@ -52,7 +52,7 @@ export const readListingBytes = (
   const binary = binaryReason(text);
   if (binary) return [failed(id, kind, `not a device listing: ${binary}`)];
   try {
-    const parsed = parseListing(text, { target: id, path });
+    const parsed = parseTextChecked(text, { target: id, path });
     const target: TargetResult = {
       id,
       kind,
@@ -77,7 +77,14 @@ const looksLikeText = (head: Uint8Array): boolean => {
   return !head.includes(0);
 };
 
-export const listingReader: FileReader = {
+/** A reader that can also take the file's bytes when the caller already read the whole file. */
+export interface BytesFileReader extends FileReader {
+  readBytes(bytes: Uint8Array, path: string): TargetResult[];
+}
+
+export const takesBytes = (reader: FileReader): reader is BytesFileReader => 'readBytes' in reader;
+
+export const listingReader: BytesFileReader = {
   name: 'listing',
   detect: (head) => {
     if (!looksLikeText(head)) return false;
@@ -99,11 +106,13 @@ export const listingReader: FileReader = {
     const bytes = await readFile(path);
     return readListingBytes(bytes, path, path, 'listing');
   },
+  readBytes: (bytes, path) => readListingBytes(bytes, path, path, 'listing'),
 };
 
 /** A text file no other reader claimed: parse anyway so the user gets the parser's precise reason. */
-export const fallbackTextReader: FileReader = {
+export const fallbackTextReader: BytesFileReader = {
   name: 'text',
   detect: (head) => looksLikeText(head),
   read: listingReader.read,
+  readBytes: listingReader.readBytes,
 };
