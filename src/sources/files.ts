@@ -8,19 +8,34 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
 import type { TargetKind, TargetResult } from '../model.js';
-import { fallbackTextReader } from './listing.js';
+import { fallbackTextReader, takesBytes } from './listing.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
 
 const HEAD_BYTES = 4096;
+/**
+ * The first read takes this much, so a file no bigger (a saved listing, typically a few dozen KB)
+ * is read once, whole, instead of sniffed and then opened again by its reader.
+ */
+const FIRST_READ_BYTES = 64 * 1024;
 /** Folder scans stop collecting after this many files, with a diagnostic; protects against `scan /`. */
 export const MAX_FOLDER_FILES = 100_000;
 
-export const readHead = async (file: string, bytes = HEAD_BYTES): Promise<Uint8Array> => {
+interface FirstRead {
+  /** The first HEAD_BYTES, for the readers' detect(). */
+  head: Uint8Array;
+  /** The whole file, when it fitted in the first read. */
+  whole?: Uint8Array;
+}
+
+const readFirst = async (file: string): Promise<FirstRead> => {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
+    const buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, FIRST_READ_BYTES, 0);
+    const bytes = buffer.subarray(0, bytesRead);
+    const head = bytes.subarray(0, HEAD_BYTES);
+    // Only regular files get here, where a short read means end of file.
+    return bytesRead < FIRST_READ_BYTES ? { head, whole: bytes } : { head };
   } finally {
     await handle.close();
   }
@@ -41,8 +56,14 @@ export interface FileRegistry {
 }
 
 /** Run a reader, turning any exception into a failed target that names the file (grype callMatcherSafely). */
-const safeRead = async (reader: FileReader, file: string, ctx: SourceContext): Promise<TargetResult[]> => {
+const safeRead = async (
+  reader: FileReader,
+  file: string,
+  ctx: SourceContext,
+  whole?: Uint8Array,
+): Promise<TargetResult[]> => {
   try {
+    if (whole !== undefined && takesBytes(reader)) return reader.readBytes(whole, file);
     return await reader.read(file, ctx);
   } catch (error) {
     return [failed(file, 'listing', `${reader.name} reader failed: ${describeError(error)}`)];
@@ -64,19 +85,20 @@ export const readFileInput = async (
   registry: FileRegistry,
   ctx: SourceContext,
 ): Promise<TargetResult[]> => {
-  let head: Uint8Array;
+  let first: FirstRead;
   try {
-    head = await readHead(file);
+    first = await readFirst(file);
   } catch (error) {
     return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
   }
+  const { head, whole } = first;
   const reader =
     pickReader(registry, head, file) ??
     (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
   if (!reader) {
     return [failed(file, 'listing', 'not a recognised device listing, inventory, APK, IPA or packages.xml')];
   }
-  return safeRead(reader, file, ctx);
+  return safeRead(reader, file, ctx, whole);
 };
 
 export type Emit = (target: TargetResult) => void;
@@ -128,16 +150,16 @@ export const readFolderInput = async (
   let first: TargetResult | undefined;
   const readOne = async (rel: string): Promise<TargetResult[] | undefined> => {
     const file = path.join(dir, rel);
-    let head: Uint8Array;
+    let first: FirstRead;
     try {
-      head = await readHead(file);
+      first = await readFirst(file);
     } catch (error) {
       return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
     }
-    const reader = pickReader(registry, head, file);
+    const reader = pickReader(registry, first.head, file);
     if (!reader) return undefined;
     ctx.onProgress?.({ type: 'target-start', target: file });
-    return safeRead(reader, file, ctx);
+    return safeRead(reader, file, ctx, first.whole);
   };
   // A sliding window keeps output in file order while reads overlap.
   const window: Array<Promise<TargetResult[] | undefined>> = [];
