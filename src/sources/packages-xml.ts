@@ -15,7 +15,7 @@ export const MAX_PACKAGES_XML_BYTES = 256 * 1024 * 1024;
 /** A text document whose root element is <packages>, after the XML declaration and comments. */
 const TEXT_ROOT = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<packages[\s>/]/;
 
-const failed = (id: string, error: string): TargetResult => ({
+const failedTarget = (id: string, error: string): TargetResult => ({
   id,
   kind: 'packages-xml',
   status: 'failed',
@@ -26,18 +26,22 @@ const failed = (id: string, error: string): TargetResult => ({
 
 /** Read one packages.xml into a target; `id` is the target id (the path as given by default). */
 export const readPackagesXmlFile = async (path: string, id: string = path): Promise<TargetResult> => {
+  // Name the file only when the target is something else (an image folder): a target id that is
+  // the path already says which file it is.
+  const failed = (targetId: string, error: string) =>
+    failedTarget(targetId, id === path ? error : `${path}: ${error}`);
   let bytes: Uint8Array;
   try {
     const info = await stat(path);
     if (info.size > MAX_PACKAGES_XML_BYTES) {
       return failed(
         id,
-        `${path}: ${info.size} bytes is more than a packages.xml can be (limit ${MAX_PACKAGES_XML_BYTES})`,
+        `${info.size} bytes is more than a packages.xml can be (limit ${MAX_PACKAGES_XML_BYTES})`,
       );
     }
     bytes = await readFile(path);
   } catch (error) {
-    return failed(id, `cannot read ${path}: ${describeError(error)}`);
+    return failed(id, `cannot read: ${describeError(error)}`);
   }
   try {
     const parsed = parsePackagesXml(bytes, { target: id, path });
@@ -53,16 +57,17 @@ export const readPackagesXmlFile = async (path: string, id: string = path): Prom
     if (parsed.partial) target.error = parsed.partial;
     return target;
   } catch (error) {
-    return failed(id, `${path}: ${describeError(error)}`);
+    return failed(id, describeError(error));
   }
 };
 
 export const packagesXmlReader: FileReader = {
   name: 'packages-xml',
   detect(head: Uint8Array): boolean {
-    // Any ABX file is claimed: no other reader understands ABX, and reading it says clearly
-    // when the root is not <packages> (e.g. package-restrictions.xml).
-    if (isAbx(head)) return true;
+    // ABX files are claimed when their first element is <packages>: the root's name is the first
+    // interned string, so it sits in the head. Other ABX files (package-restrictions.xml, settings)
+    // are not app inventories and are skipped in folder scans.
+    if (isAbx(head)) return Buffer.from(head.subarray(0, 64)).includes('packages');
     return TEXT_ROOT.test(Buffer.from(head).toString('utf8'));
   },
   async read(path: string, ctx: SourceContext): Promise<TargetResult[]> {
