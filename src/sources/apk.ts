@@ -1,5 +1,5 @@
 import { describeError } from '../errors.js';
-import type { Diagnostic, TargetResult } from '../model.js';
+import type { AppRecord, Diagnostic, TargetResult } from '../model.js';
 import {
   apkRecord,
   combineSigning,
@@ -24,6 +24,7 @@ import {
   parseCentralDirectory,
   type ZipEntry,
 } from '../parsers/zip.js';
+import { verifyApkSignatures } from './apk-verify.js';
 import { type ByteReader, openFileByteReader, withCachedRange } from './byte-reader.js';
 import type { FileReader, SourceContext } from './types.js';
 
@@ -162,12 +163,71 @@ const failed = (id: string, error: string, diagnostics: Diagnostic[] = []): Targ
   diagnostics,
 });
 
+export interface ApkReadOptions {
+  /** Target id; the path by default. */
+  targetId?: string;
+  /**
+   * Verify the v2/v3/v3.1 signatures (reads the whole file) and set `signature` to `valid` or
+   * `invalid`; otherwise the signer identity is only extracted and `signature` stays `unverified`.
+   */
+  verify?: boolean;
+}
+
+/**
+ * Check the signatures and record the verdict on `app`. JAR (v1) signatures are not verified, so
+ * an APK signed only with v1 stays `unverified`.
+ */
+async function verifyInto(
+  reader: ByteReader,
+  app: AppRecord,
+  directory: ZipDirectory,
+  diagnostics: Diagnostic[],
+  path: string,
+): Promise<void> {
+  if (!directory.signingBlock && !directory.signingBlockError) {
+    if (app.signingSchemes?.includes('v1')) {
+      diagnostics.push({
+        level: 'info',
+        message:
+          'signature not verified: only a v1 (JAR) signature, and JAR signature verification is not implemented',
+        path,
+      });
+    }
+    return;
+  }
+  try {
+    const result = await verifyApkSignatures(reader);
+    for (const note of result.notes)
+      diagnostics.push({ level: 'info', message: `signature check: ${note}`, path });
+    if (result.verdict === 'unverified') return;
+    app.signature = result.verdict;
+    if (result.verdict === 'valid') {
+      diagnostics.push({
+        level: 'info',
+        message: `signature valid: ${result.schemes.join(', ')} verified over ${result.bytesDigested} bytes`,
+        path,
+      });
+    }
+    for (const problem of result.problems) {
+      diagnostics.push({ level: 'warning', message: `signature invalid: ${problem}`, path });
+    }
+  } catch (error) {
+    if (error instanceof ParseError) {
+      app.signature = 'invalid';
+      diagnostics.push({ level: 'warning', message: `signature invalid: ${error.message}`, path });
+    } else {
+      diagnostics.push({ level: 'error', message: `signature not verified: ${describeError(error)}`, path });
+    }
+  }
+}
+
 /** Read one APK through `reader`. Never throws for bad content: returns a failed or partial target. */
 export async function readApk(
   file: ByteReader,
   path: string,
-  targetId: string = path,
+  options: string | ApkReadOptions = {},
 ): Promise<TargetResult> {
+  const { targetId = path, verify = false } = typeof options === 'string' ? { targetId: options } : options;
   const diagnostics: Diagnostic[] = [];
   let directory: ZipDirectory;
   try {
@@ -232,6 +292,7 @@ export async function readApk(
     diagnostics.push({ level: 'warning', message: 'APK is not signed: publisher unknown', path });
   }
   const app = apkRecord({ manifest, signing, target: targetId, path });
+  if (verify) await verifyInto(reader, app, directory, diagnostics, path);
   const target: TargetResult = {
     id: targetId,
     kind: 'apk',
@@ -245,7 +306,7 @@ export async function readApk(
 }
 
 /** Read an APK file by path, reporting how many bytes were read. */
-export async function readApkFile(path: string): Promise<ApkReadResult> {
+export async function readApkFile(path: string, options: ApkReadOptions = {}): Promise<ApkReadResult> {
   let reader: ByteReader;
   try {
     reader = await openFileByteReader(path);
@@ -253,7 +314,7 @@ export async function readApkFile(path: string): Promise<ApkReadResult> {
     return { target: failed(path, describeError(error)), bytesRead: 0 };
   }
   try {
-    const target = await readApk(reader, path);
+    const target = await readApk(reader, path, options);
     return { target, bytesRead: reader.bytesRead };
   } finally {
     await reader.close();
@@ -294,7 +355,7 @@ export async function readApkFiles(paths: string[], ctx?: SourceContext): Promis
   const targets: TargetResult[] = [];
   for (const path of paths) {
     ctx?.onProgress?.({ type: 'target-start', target: path });
-    const { target } = await readApkFile(path);
+    const { target } = await readApkFile(path, { verify: ctx?.verifySignatures === true });
     ctx?.onProgress?.({ type: 'target-end', target: path, apps: target.apps.length });
     targets.push(target);
   }

@@ -10,6 +10,8 @@ export interface SourceContext {
   env: NodeJS.ProcessEnv;
   /** Progress callback; sources call it when a target starts/ends or apps are read. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Verify APK v2/v3 signatures (reads every APK in full); identities are only extracted otherwise. */
+  verifySignatures?: boolean;
 }
 
 export type ProgressEvent =
