@@ -13,6 +13,8 @@ type Test = (app: AppRecord) => MatchDetail | undefined;
 interface CompiledBlock {
   rule: Rule;
   tests: Test[];
+  /** The candidates() call that last collected this block: de-duplication without a Set per app. */
+  mark: number;
 }
 
 export interface RuleMatch {
@@ -151,12 +153,18 @@ const compileBlock = (
         : undefined,
     );
   }
-  return { rule, tests };
+  return { rule, tests, mark: 0 };
 };
 
 const runBlock = (block: CompiledBlock, app: AppRecord): MatchDetail[] | undefined => {
+  const { tests } = block;
+  // One criterion is the common block; an exact-size array is what findings keep.
+  if (tests.length === 1) {
+    const detail = tests[0]?.(app);
+    return detail ? [detail] : undefined;
+  }
   const details: MatchDetail[] = [];
-  for (const test of block.tests) {
+  for (const test of tests) {
     const detail = test(app);
     if (!detail) return undefined;
     details.push(detail);
@@ -215,25 +223,59 @@ class BlockIndex {
     this.scan.push(compiled);
   }
 
-  candidates(app: AppRecord): Set<CompiledBlock> {
-    const out = new Set<CompiledBlock>();
-    const add = (list: CompiledBlock[] | undefined) => {
-      if (list) for (const b of list) out.add(b);
-    };
-    add(this.byPackage.get(app.id));
+  private calls = 0;
+
+  /**
+   * Blocks that may match the app, each once, in index order (exact id, id prefixes, certificates,
+   * team, then the blocks that must always be tried). Undefined when there are none, which is
+   * most apps: that path allocates nothing but the prefix keys.
+   */
+  candidates(app: AppRecord): CompiledBlock[] | undefined {
+    const mark = ++this.calls;
+    const { id, publisher } = app;
+    let out = addCandidates(undefined, this.byPackage.get(id), mark);
     if (this.byPrefix.size > 0) {
-      const segments = app.id.split('.');
       for (const n of this.prefixLengths) {
-        if (n < segments.length) add(this.byPrefix.get(segments.slice(0, n).join('.')));
-        else if (n === segments.length) add(this.byPrefix.get(app.id));
+        // The first n dot-separated segments of the id, when it has at least n.
+        let end = -1;
+        for (let k = 0; k < n; k++) {
+          end = id.indexOf('.', end + 1);
+          if (end === -1) break;
+        }
+        if (end !== -1) out = addCandidates(out, this.byPrefix.get(id.slice(0, end)), mark);
+        else if (countSegments(id) === n) out = addCandidates(out, this.byPrefix.get(id), mark);
       }
     }
-    for (const c of appCerts(app)) add(this.byCert.get(c));
-    if (app.publisher.teamId) add(this.byTeam.get(app.publisher.teamId));
-    for (const b of this.scan) out.add(b);
-    return out;
+    if (this.byCert.size > 0) {
+      for (const c of publisher.certSha256 ?? []) out = addCandidates(out, this.byCert.get(c), mark);
+      for (const c of publisher.certLineage ?? []) out = addCandidates(out, this.byCert.get(c), mark);
+    }
+    if (publisher.teamId) out = addCandidates(out, this.byTeam.get(publisher.teamId), mark);
+    return addCandidates(out, this.scan, mark);
   }
 }
+
+/** Append the blocks of `list` not yet collected in this call (`mark`); allocates only on the first. */
+const addCandidates = (
+  out: CompiledBlock[] | undefined,
+  list: CompiledBlock[] | undefined,
+  mark: number,
+): CompiledBlock[] | undefined => {
+  if (list === undefined) return out;
+  for (const b of list) {
+    if (b.mark === mark) continue;
+    b.mark = mark;
+    if (out === undefined) out = [b];
+    else out.push(b);
+  }
+  return out;
+};
+
+const countSegments = (id: string): number => {
+  let n = 1;
+  for (let i = id.indexOf('.'); i !== -1; i = id.indexOf('.', i + 1)) n++;
+  return n;
+};
 
 export const compileRuleSet = (ruleSet: RuleSet): Matcher => {
   const denyIndex = new BlockIndex();
@@ -264,16 +306,19 @@ export const compileRuleSet = (ruleSet: RuleSet): Matcher => {
   }
 
   const evaluate = (index: BlockIndex, app: AppRecord): RuleMatch[] => {
-    const byRule = new Map<Rule, MatchDetail[]>();
-    for (const block of index.candidates(app)) {
-      if (byRule.has(block.rule)) continue;
+    const out: RuleMatch[] = [];
+    const candidates = index.candidates(app);
+    if (candidates === undefined) return out;
+    for (const block of candidates) {
+      // The first block of a rule that holds gives the details.
+      if (out.some((m) => m.rule === block.rule)) continue;
       const details = runBlock(block, app);
       if (!details) continue;
       const ex = excludes.get(block.rule);
       if (ex?.some((b) => runBlock(b, app))) continue;
-      byRule.set(block.rule, details);
+      out.push({ rule: block.rule, matchedOn: details });
     }
-    return [...byRule].map(([rule, matchedOn]) => ({ rule, matchedOn }));
+    return out;
   };
 
   return {
