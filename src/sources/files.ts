@@ -95,10 +95,17 @@ export const readFileInput = async (
   const reader =
     pickReader(registry, head, file) ??
     (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
-  if (!reader) {
-    return [failed(file, 'listing', 'not a recognised device listing, inventory, APK, IPA or packages.xml')];
-  }
-  return safeRead(reader, file, ctx, whole);
+  const unrecognised = () => [
+    failed(
+      file,
+      'listing',
+      'not a recognised device listing, inventory, APK, IPA, backup Info.plist or packages.xml',
+    ),
+  ];
+  if (!reader) return unrecognised();
+  const targets = await safeRead(reader, file, ctx, whole);
+  // A reader that looked closer and found the file is not its kind returns nothing.
+  return targets.length > 0 ? targets : unrecognised();
 };
 
 export type Emit = (target: TargetResult) => void;
@@ -171,7 +178,7 @@ export const readFolderInput = async (
   while (window.length > 0) {
     const targets = await window.shift()!;
     fill();
-    if (!targets) {
+    if (!targets || targets.length === 0) {
       skipped++;
       continue;
     }

@@ -7,6 +7,7 @@ import { apkReader } from './apk.js';
 import type { FileRegistry } from './files.js';
 import { imageReader } from './image.js';
 import { iosSource } from './ios.js';
+import { iosBackupReader } from './ios-backup.js';
 import { ipaReader } from './ipa.js';
 import { listingReader } from './listing.js';
 import { packagesXmlReader } from './packages-xml.js';
@@ -14,7 +15,7 @@ import type { DeviceSource } from './types.js';
 
 export const fileRegistry: FileRegistry = {
   // packages.xml before listings (both may start with `<?xml`); IPA before APK (both are ZIPs).
-  files: [packagesXmlReader, ipaReader, apkReader, listingReader],
+  files: [packagesXmlReader, iosBackupReader, ipaReader, apkReader, listingReader],
   folders: [imageReader],
 };
 
