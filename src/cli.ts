@@ -164,6 +164,7 @@ interface ScanFlags {
   output?: OutputSpec[];
   failOn?: FailOn;
   includeInventory?: boolean;
+  verifySignatures?: boolean;
   color?: boolean;
   timeout?: number;
   quiet?: boolean;
@@ -236,6 +237,7 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
       outputs.some((o) => (reporters[o.format] as { needsApps?: boolean }).needsApps === true),
     tools: toolsFromEnv(),
     timeoutMs: timeoutFrom(flags),
+    verifySignatures: flags.verifySignatures === true,
   };
   const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
   if (waivers) options.waivers = waivers;
@@ -385,6 +387,10 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')
     .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
+    .option(
+      '--verify-signatures',
+      'verify APK v2/v3/v3.1 signatures (reads every APK in full; v1-only APKs stay unverified)',
+    )
     .option('-q, --quiet', 'print only the report')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .addOption(

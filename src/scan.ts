@@ -50,6 +50,8 @@ export interface ScanOptions {
    * report needs the inventory, so memory does not grow with the number of apps scanned.
    */
   keepApps?: boolean;
+  /** Verify APK v2/v3/v3.1 signatures (reads every APK in full). Off: identities are extracted only. */
+  verifySignatures?: boolean;
 }
 
 const DEFAULT_TOOLS: SourceContext['tools'] = {
@@ -85,6 +87,7 @@ const sourceContext = (options: ScanOptions): SourceContext => {
     env: options.env ?? process.env,
   };
   if (options.onProgress) ctx.onProgress = options.onProgress;
+  if (options.verifySignatures) ctx.verifySignatures = true;
   return ctx;
 };
 

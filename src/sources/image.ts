@@ -16,7 +16,7 @@ import { readPackagesXmlFile } from './packages-xml.js';
 import type { FolderReader, SourceContext } from './types.js';
 
 /** Reads one APK file into a target (kind `apk`) holding at most one app; never throws for bad content. */
-export type ImageApkReader = (file: string) => Promise<TargetResult>;
+export type ImageApkReader = (file: string, ctx?: SourceContext) => Promise<TargetResult>;
 
 export interface ImageReaderOptions {
   readApk?: ImageApkReader;
@@ -26,7 +26,8 @@ export interface ImageReaderOptions {
   maxApks?: number;
 }
 
-const defaultReadApk: ImageApkReader = async (file) => (await readApkFile(file)).target;
+const defaultReadApk: ImageApkReader = async (file, ctx) =>
+  (await readApkFile(file, { verify: ctx?.verifySignatures === true })).target;
 
 /** Read-only partitions that carry app/ and priv-app/, as folders of the image root. */
 const PARTITIONS = ['system', 'product', 'system_ext', 'vendor', 'odm', 'oem'] as const;
@@ -277,7 +278,7 @@ export const createImageReader = (options: ImageReaderOptions = {}): FolderReade
       concurrency,
       async (apk): Promise<{ apk: FoundApk; target: TargetResult }> => {
         try {
-          return { apk, target: await readApk(apk.file) };
+          return { apk, target: await readApk(apk.file, ctx) };
         } catch (error) {
           const failedTarget: TargetResult = {
             id: apk.file,

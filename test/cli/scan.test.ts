@@ -3,7 +3,7 @@
  * real pm/ideviceinstaller formats. Exit codes, stdout/stderr split, reports and their schemas.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -260,6 +260,27 @@ describe('app files (built binary)', () => {
     );
     expect(withSplit).toBeDefined();
     expect(r.code).toBe(0);
+  });
+});
+
+describe('signature verification (built binary)', () => {
+  it('marks APKs unverified by default and valid or invalid with --verify-signatures', () => {
+    const dir = tempDir({});
+    const good = path.join(dir, 'good.apk');
+    const bad = path.join(dir, 'bad.apk');
+    const bytes = readFileSync('fixtures/apk/v2-ec.apk');
+    writeFileSync(good, bytes);
+    // Flip one byte of the central directory's last entry name: still a readable APK, wrong digest.
+    const tampered = Buffer.from(bytes);
+    const eocd = tampered.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    tampered[eocd - 3] = tampered[eocd - 3]! ^ 0x01;
+    writeFileSync(bad, tampered);
+    const signature = (args: string[]) => {
+      const doc = JSON.parse(runCli(['scan', ...args, '--format', 'json', '--include-inventory']).stdout);
+      return doc.targets.map((t: { apps: Array<{ signature?: string }> }) => t.apps[0]?.signature);
+    };
+    expect(signature([good])).toEqual(['unverified']);
+    expect(signature([good, bad, '--verify-signatures'])).toEqual(['valid', 'invalid']);
   });
 });
 
