@@ -9,13 +9,14 @@ const all = {
   listings: ['listings.js', '10000'],
   apk: ['apk.js'],
   devices: ['devices.js'],
+  verify: ['apk-verify.js', '5', '100'],
 };
 const wanted = process.argv.slice(2).filter((a) => a in all);
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : Object.keys(all)) {
   const [file, ...args] = all[name];
   console.log(`\n=== ${name} (bench/${file}) ===`);
-  const r = spawnSync(process.execPath, [path.join(here, file), ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(here, file), ...args], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.log(`${name}: exited with ${r.status}`);
