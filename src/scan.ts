@@ -19,7 +19,7 @@ import {
 } from './model.js';
 import { compileRuleSet, type Matcher } from './ruleset/compile.js';
 import { loadRuleSet } from './ruleset/load.js';
-import type { RuleSet } from './ruleset/types.js';
+import type { Pack, RuleSet } from './ruleset/types.js';
 import { readPathInput } from './sources/files.js';
 import { deviceSources, fileRegistry } from './sources/index.js';
 import { readListingBytes } from './sources/listing.js';
@@ -284,6 +284,12 @@ export const collect = async (options: ScanOptions): Promise<TargetResult[]> => 
 
 /** One app per (platform, id, user) in a target: a listing that holds both pm and dumpsys output merges. */
 const mergeDuplicateApps = (target: TargetResult): TargetResult => {
+  if (target.apps.length < 2) return target;
+  // Parsers already merge within a listing, so the common case is "no duplicate": check ids first
+  // without building composite keys.
+  const ids = new Set<string>();
+  for (const app of target.apps) ids.add(app.id);
+  if (ids.size === target.apps.length) return target;
   const byKey = new Map<string, AppRecord>();
   for (const app of target.apps) {
     const key = `${app.platform}\u0000${app.id}\u0000${app.user ?? ''}`;
@@ -314,11 +320,10 @@ export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
 const findingsFor = (
   target: TargetResult,
   matcher: Matcher,
-  ruleSet: RuleSet,
+  packs: Map<string, Pack>,
 ): { findings: Finding[]; notes: Finding[] } => {
   const findings: Finding[] = [];
   const notes: Finding[] = [];
-  const packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
   for (const app of target.apps) {
     const matches = matcher.match(app);
     for (const { rule, matchedOn } of matches) {
@@ -349,9 +354,8 @@ const findingsFor = (
         matchedOn: [{ criterion: 'allowlist', pattern: pack, value: app.id }],
       });
     }
-    const matchedRules = new Set(matches.map((m) => m.rule));
     for (const miss of matcher.nearMisses(app)) {
-      if (matchedRules.has(miss.rule)) continue;
+      if (matches.some((m) => m.rule === miss.rule)) continue;
       notes.push({
         ruleId: miss.rule.id,
         severity: 'info',
@@ -391,6 +395,7 @@ export interface EvaluateOptions {
  */
 export class Evaluation {
   private readonly matcher: Matcher;
+  private readonly packs: Map<string, Pack>;
   private readonly targets: TargetResult[] = [];
   private readonly findings: Finding[] = [];
   private readonly notes: Finding[] = [];
@@ -400,6 +405,7 @@ export class Evaluation {
     private readonly options: EvaluateOptions = {},
   ) {
     this.matcher = compileRuleSet(ruleSet);
+    this.packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
   }
 
   /** Check one target; with keepApps false its app list is dropped once counted. */
@@ -407,7 +413,7 @@ export class Evaluation {
     if (target.status === 'scanned' && target.apps.length === 0 && !target.error) {
       target.error = 'held no apps: nothing was checked';
     }
-    const r = findingsFor(target, this.matcher, this.ruleSet);
+    const r = findingsFor(target, this.matcher, this.packs);
     this.findings.push(...r.findings);
     this.notes.push(...r.notes);
     target.appCount = countApps(target);
