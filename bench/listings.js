@@ -43,6 +43,9 @@ const generate = (root, listings) => {
   mkdirSync(path.join(root, 'listings'), { recursive: true });
   writeFileSync(path.join(root, 'rules.yaml'), `${rules.join('\n')}\n`);
   writeFileSync(path.join(root, 'exact-ids.json'), JSON.stringify(exact));
+  // Same shape of rule set, ids nobody has installed: isolates memory that is not findings.
+  const none = rules.map((line) => line.replace(/com\.vendor(\d+)/g, 'org.absent$1'));
+  writeFileSync(path.join(root, 'rules-nohit.yaml'), `${none.join('\n')}\n`);
   for (let n = 0; n < listings; n++) {
     const lines = [];
     const seen = new Set();
@@ -62,10 +65,10 @@ const generate = (root, listings) => {
   }
 };
 
-const runChild = (mode, root) => {
+const runChild = (mode, root, rules = 'rules.yaml') => {
   const r = spawnSync(
     process.execPath,
-    [path.join(here, 'listings-child.js'), mode, path.join(root, 'listings'), path.join(root, 'rules.yaml')],
+    [path.join(here, 'listings-child.js'), mode, path.join(root, 'listings'), path.join(root, rules)],
     {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
@@ -83,7 +86,8 @@ export const main = async (listings = Number(process.argv[2] ?? 10_000)) => {
     if (!existsSync(root)) generate(root, n);
     const bare = runChild('bare', root);
     const aw = runChild('appwarden', root);
-    rows.push({ n, bare, aw });
+    const quiet = runChild('appwarden', root, 'rules-nohit.yaml');
+    rows.push({ n, bare, aw, quiet });
     if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
   }
   console.log(
@@ -112,9 +116,16 @@ export const main = async (listings = Number(process.argv[2] ?? 10_000)) => {
     );
     if (aw.apps !== bare.apps) console.log(`  ! app counts differ: appwarden ${aw.apps}, bare ${bare.apps}`);
   }
+  for (const { n, aw, quiet } of rows) {
+    console.log(
+      `  ${n} listings: ${aw.hits} findings; with a rule set nobody matches: ${(quiet.ms / 1000).toFixed(2)} s, ${quiet.maxRssMb.toFixed(0)} MB peak, ${quiet.hits} findings`,
+    );
+  }
   const [small, big] = rows;
   console.log(
-    `memory: ${small.aw.maxRssMb.toFixed(0)} MB at ${small.n} listings vs ${big.aw.maxRssMb.toFixed(0)} MB at ${big.n} (target: flat); time ratio to the floor ${(big.aw.ms / big.bare.ms).toFixed(2)}x (target <= 3x)`,
+    `memory without findings: ${small.quiet.maxRssMb.toFixed(0)} MB at ${small.n} listings vs ${big.quiet.maxRssMb.toFixed(0)} MB at ${big.n} (target: flat); ` +
+      `with findings it grows by the findings kept: ${(((big.aw.maxRssMb - small.aw.maxRssMb) * 1024) / Math.max(1, big.aw.hits - small.aw.hits)).toFixed(2)} KB per finding; ` +
+      `time ratio to the floor ${(big.aw.ms / big.bare.ms).toFixed(2)}x (target <= 3x)`,
   );
 };
 
