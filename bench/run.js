@@ -16,7 +16,9 @@ let failed = 0;
 for (const name of wanted.length > 0 ? wanted : Object.keys(all)) {
   const [file, ...args] = all[name];
   console.log(`\n=== ${name} (bench/${file}) ===`);
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(here, file), ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(here, file), ...args], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     failed++;
     console.log(`${name}: exited with ${r.status}`);
