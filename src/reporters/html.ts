@@ -2,7 +2,7 @@
  * A single self-contained HTML file a compliance officer can open or attach to a ticket: no script,
  * no network, a Content-Security-Policy that would block both even if markup slipped through.
  */
-import type { AppRecord, Finding, ScanResult, TargetResult } from '../model.js';
+import { type AppRecord, countApps, type Finding, type ScanResult, type TargetResult } from '../model.js';
 import { barChart } from './html-charts.js';
 import { h, hid } from './html-escape.js';
 import { HTML_STYLE } from './html-style.js';
@@ -127,7 +127,7 @@ const targetCard = (target: TargetResult, result: ScanResult): string => {
   if (os) rows.push(['OS', h(os)]);
   const serial = target.device?.serial ?? target.device?.udid;
   if (serial) rows.push([target.device?.udid ? 'UDID' : 'Serial', `<span class="mono">${h(serial)}</span>`]);
-  rows.push(['Apps', String(target.apps.length)]);
+  rows.push(['Apps', String(countApps(target))]);
   const active = own.filter(isActive).length;
   rows.push(['Findings', `${own.length}${own.length > active ? ` (${own.length - active} waived)` : ''}`]);
   if (target.profiles && target.profiles.length > 0) {

@@ -6,7 +6,7 @@
  * free text is escaped (`\` punctuation, `&lt;` for `<`) and has `@` and `://` broken with a zero-width
  * space so a label cannot ping people or become a link. Pipes are escaped in table cells.
  */
-import { SEVERITIES, type Severity } from '../model.js';
+import { countApps, SEVERITIES, type Severity } from '../model.js';
 import {
   appLabel,
   deviceLabel,
@@ -110,7 +110,7 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
             mdCode(t.id),
             mdText(deviceLabel(t) ?? ''),
             TARGET_STATUS[targetVerdict(t, result)],
-            String(t.apps.length),
+            String(countApps(t)),
             `${own.length}${own.length > active ? ` (${own.length - active} waived)` : ''}`,
           ]),
         );

@@ -120,6 +120,14 @@ describe('appwarden scan (built binary)', () => {
     expect(readdirSync(out).sort()).toEqual(['appwarden.sarif', 'appwarden.xml', 'report.txt']);
   });
 
+  it('counts apps in every format even when the scan drops inventories after matching', () => {
+    const dir = tempDir({ 'pixel.txt': PIXEL });
+    const file = path.join(dir, 'pixel.txt');
+    expect(runCli(['scan', file, '-f', 'markdown']).stdout).toMatch(/\| ❌ fail \| 3 \| 1 \|/);
+    expect(JSON.parse(runCli(['scan', file, '-f', 'json']).stdout).targets[0].appCount).toBe(3);
+    expect(runCli(['scan', file]).stdout).toMatch(/scanned \(3 apps, pm-list\)/);
+  });
+
   it('round-trips an inventory: --include-inventory output rescans to the same findings', () => {
     const dir = tempDir({ 'pixel.txt': PIXEL });
     const first = runCli([
