@@ -168,6 +168,10 @@ export const matchText = (detail: MatchDetail, short = true): string => {
   const value = sanitizeText(detail.value);
   const pattern = sanitizeText(detail.pattern);
   const shown = short && DIGEST.test(value) ? shortDigest(value) : value;
+  // Named publishers arrive as `publisher:KEY` with the kind of identifier as the pattern.
+  if (detail.criterion.startsWith('publisher:')) {
+    return `publisher ${sanitizeText(detail.criterion.slice('publisher:'.length))} (${pattern} ${shown})`;
+  }
   const via = pattern !== value ? ` (rule: ${pattern})` : '';
   return `${sanitizeText(detail.criterion)} ${shown}${via}`;
 };

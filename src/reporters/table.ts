@@ -47,6 +47,10 @@ const evidence = (f: Finding): string =>
     .map((m) => {
       const value =
         m.value.length === 64 && /^[0-9a-f]+$/.test(m.value) ? `${m.value.slice(0, 16)}…` : m.value;
+      // Named publishers arrive as `publisher:KEY` with the kind of identifier as the pattern.
+      if (m.criterion.startsWith('publisher:')) {
+        return `publisher ${s(m.criterion.slice('publisher:'.length))} (${s(m.pattern)}=${s(value)})`;
+      }
       return `${m.criterion}=${s(value)}`;
     })
     .join(', ');
