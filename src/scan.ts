@@ -21,7 +21,7 @@ import { compileRuleSet, type Matcher } from './ruleset/compile.js';
 import { loadRuleSet } from './ruleset/load.js';
 import type { Pack, RuleSet } from './ruleset/types.js';
 import { readPathInput } from './sources/files.js';
-import { deviceSources, fileRegistry } from './sources/index.js';
+import { fileRegistry, loadDeviceSource } from './sources/index.js';
 import { readListingBytes } from './sources/listing.js';
 import type { DeviceInfo, ProgressEvent, SourceContext } from './sources/types.js';
 import { applyWaivers, loadWaivers, type Waiver } from './waivers.js';
@@ -122,13 +122,7 @@ export const discoverDevices = async (
   const devices: DeviceInfo[] = [];
   const problems: TargetResult[] = [];
   for (const platform of platforms) {
-    const source = deviceSources.find((s) => s.platform === platform);
-    if (!source) {
-      problems.push(
-        failedTarget(platform, 'device', `scanning ${platform} devices is not supported in this build`),
-      );
-      continue;
-    }
+    const source = await loadDeviceSource(platform);
     try {
       devices.push(...(await source.discover(ctx)));
     } catch (error) {
@@ -180,7 +174,7 @@ const scanDevices = async (
   const scanned = await mapLimit(wanted, concurrency, async (device) => {
     const id = `${device.platform}:${device.id}`;
     ctx.onProgress?.({ type: 'target-start', target: id });
-    const source = deviceSources.find((s) => s.platform === device.platform)!;
+    const source = await loadDeviceSource(device.platform);
     let target: TargetResult;
     if (device.problem) {
       target = { ...failedTarget(id, 'device', device.problem), device: device.facts };

@@ -3,6 +3,7 @@
  * them; folders are either a known layout (an Android image) or searched with fast-glob for files
  * any reader claims. One bad file becomes one failed target and never hides the others.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
@@ -27,17 +28,22 @@ interface FirstRead {
   whole?: Uint8Array;
 }
 
+/**
+ * One small synchronous read: for the many-small-files case (a folder of saved listings) the
+ * promise-based open/read/close round trips cost more than the reads themselves, and a 64 KiB
+ * read blocks the event loop for microseconds.
+ */
 const readFirst = async (file: string): Promise<FirstRead> => {
-  const handle = await open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, FIRST_READ_BYTES, 0);
+    const bytesRead = readSync(fd, buffer, 0, FIRST_READ_BYTES, 0);
     const bytes = buffer.subarray(0, bytesRead);
     const head = bytes.subarray(0, HEAD_BYTES);
     // Only regular files get here, where a short read means end of file.
     return bytesRead < FIRST_READ_BYTES ? { head, whole: bytes } : { head };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 };
 

@@ -2,11 +2,11 @@
  * The one registry of sources (syft's task list, kept small). Order matters for files: the first
  * reader whose `detect` claims the content reads it.
  */
-import { androidSource } from './adb.js';
+
+import type { Platform } from '../model.js';
 import { apkReader } from './apk.js';
 import type { FileRegistry } from './files.js';
 import { imageReader } from './image.js';
-import { iosSource } from './ios.js';
 import { iosBackupReader } from './ios-backup.js';
 import { ipaReader } from './ipa.js';
 import { listingReader } from './listing.js';
@@ -19,4 +19,9 @@ export const fileRegistry: FileRegistry = {
   folders: [imageReader],
 };
 
-export const deviceSources: DeviceSource[] = [androidSource, iosSource];
+/**
+ * Device sources load on first use: they pull in the process runner, which costs more start-up
+ * time than everything a file scan needs.
+ */
+export const loadDeviceSource = async (platform: Platform): Promise<DeviceSource> =>
+  platform === 'android' ? (await import('./adb.js')).androidSource : (await import('./ios.js')).iosSource;
