@@ -4,7 +4,7 @@
  * any reader claims. One bad file becomes one failed target and never hides the others.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
