@@ -233,3 +233,19 @@ export const EXIT = {
   usage: 2,
   incomplete: 3,
 } as const;
+
+/** A target that could not be read at all: no apps, one reason. */
+export const failedTarget = (
+  id: string,
+  kind: TargetKind,
+  error: string,
+  extra: Partial<TargetResult> = {},
+): TargetResult => ({
+  id,
+  kind,
+  status: 'failed',
+  error,
+  apps: [],
+  diagnostics: [],
+  ...extra,
+});

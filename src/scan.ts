@@ -9,6 +9,7 @@ import {
   EXIT,
   type FailOn,
   type Finding,
+  failedTarget,
   type Platform,
   type ScanResult,
   type ScanSummary,
@@ -90,15 +91,6 @@ const sourceContext = (options: ScanOptions): SourceContext => {
   if (options.verifySignatures) ctx.verifySignatures = true;
   return ctx;
 };
-
-const failedTarget = (id: string, kind: TargetResult['kind'], error: string): TargetResult => ({
-  id,
-  kind,
-  status: 'failed',
-  error,
-  apps: [],
-  diagnostics: [],
-});
 
 /** Run tasks with at most `limit` in flight, keeping input order in the output. */
 const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
-import type { TargetKind, TargetResult } from '../model.js';
+import { failedTarget, type TargetResult } from '../model.js';
 import { fallbackTextReader, takesBytes } from './listing.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
 
@@ -47,15 +47,6 @@ const readFirst = async (file: string): Promise<FirstRead> => {
   }
 };
 
-const failed = (id: string, kind: TargetKind, error: string): TargetResult => ({
-  id,
-  kind,
-  status: 'failed',
-  error,
-  apps: [],
-  diagnostics: [],
-});
-
 export interface FileRegistry {
   files: FileReader[];
   folders: FolderReader[];
@@ -72,7 +63,7 @@ const safeRead = async (
     if (whole !== undefined && takesBytes(reader)) return reader.readBytes(whole, file);
     return await reader.read(file, ctx);
   } catch (error) {
-    return [failed(file, 'listing', `${reader.name} reader failed: ${describeError(error)}`)];
+    return [failedTarget(file, 'listing', `${reader.name} reader failed: ${describeError(error)}`)];
   }
 };
 
@@ -95,14 +86,14 @@ export const readFileInput = async (
   try {
     first = await readFirst(file);
   } catch (error) {
-    return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
+    return [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)];
   }
   const { head, whole } = first;
   const reader =
     pickReader(registry, head, file) ??
     (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
   const unrecognised = () => [
-    failed(
+    failedTarget(
       file,
       'listing',
       'not a recognised device listing, inventory, APK, IPA, backup Info.plist or packages.xml',
@@ -136,7 +127,7 @@ export const readFolderInput = async (
       try {
         for (const t of await folder.read(dir, ctx)) emit(t);
       } catch (error) {
-        emit(failed(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
+        emit(failedTarget(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
       }
       return;
     }
@@ -152,7 +143,7 @@ export const readFolderInput = async (
       ignore: ['**/node_modules/**', '**/.git/**', '**/__MACOSX/**'],
     });
   } catch (error) {
-    emit(failed(dir, 'listing', `cannot list folder: ${describeError(error)}`));
+    emit(failedTarget(dir, 'listing', `cannot list folder: ${describeError(error)}`));
     return;
   }
   files.sort();
@@ -167,7 +158,7 @@ export const readFolderInput = async (
     try {
       first = await readFirst(file);
     } catch (error) {
-      return [failed(file, 'listing', `cannot read: ${describeError(error)}`)];
+      return [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)];
     }
     const reader = pickReader(registry, first.head, file);
     if (!reader) return undefined;
@@ -197,7 +188,7 @@ export const readFolderInput = async (
   }
   if (emitted === 0) {
     emit(
-      failed(
+      failedTarget(
         dir,
         'listing',
         files.length === 0
@@ -209,7 +200,7 @@ export const readFolderInput = async (
   }
   if (truncated) {
     emit({
-      ...failed(dir, 'listing', `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`),
+      ...failedTarget(dir, 'listing', `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`),
       status: 'partial',
     });
   }
@@ -234,12 +225,14 @@ export const readPathInput = async (
     info = await stat(input);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    emit(failed(input, 'listing', code === 'ENOENT' ? 'no such file or directory' : describeError(error)));
+    emit(
+      failedTarget(input, 'listing', code === 'ENOENT' ? 'no such file or directory' : describeError(error)),
+    );
     return;
   }
   if (info.isDirectory()) return readFolderInput(input, registry, ctx, emit);
   if (!info.isFile()) {
-    emit(failed(input, 'listing', 'not a regular file or folder'));
+    emit(failedTarget(input, 'listing', 'not a regular file or folder'));
     return;
   }
   ctx.onProgress?.({ type: 'target-start', target: input });

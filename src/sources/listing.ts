@@ -3,7 +3,7 @@
  * inventory JSON, read from files or stdin. Detection is by content, never by file name.
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { TargetKind, TargetResult } from '../model.js';
+import { failedTarget, type TargetKind, type TargetResult } from '../model.js';
 import { looksLikeInventory, parseInventory } from '../parsers/inventory.js';
 import { detectListingFormat, parseTextChecked } from '../parsers/listing.js';
 import { binaryReason, decodeText } from '../parsers/text.js';
@@ -12,15 +12,6 @@ import type { FileReader } from './types.js';
 
 /** Listings bigger than this are refused: a real device listing is a few MB at most. */
 export const MAX_LISTING_BYTES = 256 * 1024 * 1024;
-
-const failed = (id: string, kind: TargetKind, error: string): TargetResult => ({
-  id,
-  kind,
-  status: 'failed',
-  error,
-  apps: [],
-  diagnostics: [],
-});
 
 const describe = (error: unknown): string =>
   error instanceof ParseError
@@ -40,17 +31,17 @@ export const readListingBytes = (
   try {
     text = decodeText(bytes);
   } catch (error) {
-    return [failed(id, kind, `cannot decode text: ${describe(error)}`)];
+    return [failedTarget(id, kind, `cannot decode text: ${describe(error)}`)];
   }
   if (looksLikeInventory(text)) {
     try {
       return parseInventory(text, path);
     } catch (error) {
-      return [failed(id, 'inventory', describe(error))];
+      return [failedTarget(id, 'inventory', describe(error))];
     }
   }
   const binary = binaryReason(text);
-  if (binary) return [failed(id, kind, `not a device listing: ${binary}`)];
+  if (binary) return [failedTarget(id, kind, `not a device listing: ${binary}`)];
   try {
     const parsed = parseTextChecked(text, { target: id, path });
     const target: TargetResult = {
@@ -66,7 +57,7 @@ export const readListingBytes = (
     if (parsed.profiles) target.profiles = parsed.profiles;
     return [target];
   } catch (error) {
-    return [failed(id, kind, describe(error))];
+    return [failedTarget(id, kind, describe(error))];
   }
 };
 
@@ -96,7 +87,7 @@ export const listingReader: BytesFileReader = {
     const info = await stat(path);
     if (info.size > MAX_LISTING_BYTES) {
       return [
-        failed(
+        failedTarget(
           path,
           'listing',
           `file is ${info.size} bytes; listings larger than ${MAX_LISTING_BYTES} are refused`,
