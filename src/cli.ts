@@ -607,4 +607,12 @@ export const run = async (argv: string[]): Promise<number> => {
   }
 };
 
+// A reader that stops early (`appwarden scan … | head`) closes the pipe: that is not a crash, the
+// rest of the report is simply not wanted, and the exit code still says what the scan found.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 process.exitCode = await run(process.argv);

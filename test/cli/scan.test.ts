@@ -2,13 +2,13 @@
  * End-to-end: the built binary, run the way a user runs it, on listings the test writes in the
  * real pm/ideviceinstaller formats. Exit codes, stdout/stderr split, reports and their schemas.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './exec.js';
+import { BIN, runCli, tempDir } from './exec.js';
 
 const PIXEL = [
   'package:/data/app/~~Xk2pQ==/com.whatsapp-Yb7==/base.apk=com.whatsapp versionCode:231  installer=com.android.vending uid:10199',
@@ -228,6 +228,21 @@ describe('appwarden scan (built binary)', () => {
     );
     expect(statuses['pixel.txt']).toBe('scanned');
     expect(statuses['broken.apk']).toBe('failed');
+  });
+});
+
+describe('pipes (built binary)', () => {
+  it('exits with the scan result and no stack trace when the reader closes the pipe early', () => {
+    const r = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" scan fixtures/demo -f json --include-inventory | head -c 10`],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NO_COLOR: '1', CI: 'true' },
+      },
+    );
+    expect(r.stdout).toBe('{\n  "schema');
+    expect(r.stderr).not.toMatch(/EPIPE|at /);
   });
 });
 
