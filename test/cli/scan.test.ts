@@ -241,7 +241,7 @@ describe('pipes (built binary)', () => {
         env: { PATH: process.env.PATH, NO_COLOR: '1', CI: 'true' },
       },
     );
-    expect(r.stdout).toBe('{\n  "schema');
+    expect(r.stdout).toBe('{\n  "schem');
     expect(r.stderr).not.toMatch(/EPIPE|at /);
   });
 });
