@@ -89,7 +89,8 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
     out.push(`${c.bold(s(t.id))}${deviceLine(t)}  ${statusText(t, ctx)} (${apps}${format})`);
     if (t.error) out.push(`  ${t.status === 'scanned' ? c.yellow('!') : c.red('✗')} ${s(t.error)}`);
     for (const p of t.profiles ?? []) {
-      if (!p.scanned)
+      // The target's error often already names the profile; say it once.
+      if (!p.scanned && !(p.reason && t.error?.includes(p.reason)))
         out.push(
           `  ${c.yellow('!')} user ${p.user} (${p.kind}${p.name ? `, ${s(p.name)}` : ''}) not scanned: ${s(p.reason ?? 'inaccessible')}`,
         );
