@@ -359,12 +359,49 @@ const findingsFor = (
   return { findings, notes };
 };
 
-const compareFindings = (a: Finding, b: Finding): number =>
-  a.target.localeCompare(b.target) ||
-  severityRank(a.severity) - severityRank(b.severity) ||
-  a.ruleId.localeCompare(b.ruleId) ||
-  a.app.id.localeCompare(b.app.id) ||
-  (a.app.user ?? -1) - (b.app.user ?? -1);
+/**
+ * Collation rank of each distinct string: equal ranks exactly where localeCompare says 0, so
+ * comparing ranks orders like localeCompare while calling it once per distinct value, not per pair.
+ */
+const collationRanks = (values: Iterable<string>): Map<string, number> => {
+  const distinct = [...new Set(values)].sort((a, b) => a.localeCompare(b));
+  const ranks = new Map<string, number>();
+  let rank = 0;
+  for (let i = 0; i < distinct.length; i++) {
+    const value = distinct[i]!;
+    if (i > 0 && distinct[i - 1]!.localeCompare(value) !== 0) rank++;
+    ranks.set(value, rank);
+  }
+  return ranks;
+};
+
+/**
+ * Sort findings by target, severity, rule, app id and user (strings by localeCompare). Stable, as
+ * Array#sort is, so findings equal on every key keep the order they were found in.
+ */
+const sortFindings = (findings: Finding[]): void => {
+  if (findings.length < 2) return;
+  const targets = collationRanks(findings.map((f) => f.target));
+  const rules = collationRanks(findings.map((f) => f.ruleId));
+  const ids = collationRanks(findings.map((f) => f.app.id));
+  // One number per key, so the comparator reads arrays instead of calling into ICU.
+  const n = findings.length;
+  const k0 = new Float64Array(n);
+  const k1 = new Float64Array(n);
+  const k2 = new Float64Array(n);
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const f = findings[i]!;
+    k0[i] = targets.get(f.target)! * SEVERITIES.length + severityRank(f.severity);
+    k1[i] = rules.get(f.ruleId)!;
+    k2[i] = ids.get(f.app.id)!;
+    order[i] = i;
+  }
+  const users = findings.map((f) => f.app.user ?? -1);
+  order.sort((a, b) => k0[a]! - k0[b]! || k1[a]! - k1[b]! || k2[a]! - k2[b]! || users[a]! - users[b]!);
+  const sorted = order.map((i) => findings[i]!);
+  for (let i = 0; i < n; i++) findings[i] = sorted[i]!;
+};
 
 /** A target that could not be read, was read in part, or held no apps leaves the scan incomplete. */
 export const isIncomplete = (t: TargetResult): boolean => t.status !== 'scanned' || countApps(t) === 0;
@@ -411,8 +448,8 @@ export class Evaluation {
     const { ruleSet, targets, findings, notes } = this;
     const now = this.options.now ?? new Date();
     const failOn = this.options.failOn ?? 'low';
-    findings.sort(compareFindings);
-    notes.sort(compareFindings);
+    sortFindings(findings);
+    sortFindings(notes);
     const waivers = applyWaivers(this.options.waivers ?? [], findings, targets, now);
     const live = findings.filter((f) => f.waiver?.status !== 'applied');
     const failing = live.filter((f) => failsAt(f.severity, failOn)).length;

@@ -305,6 +305,11 @@ export const compileRuleSet = (ruleSet: RuleSet): Matcher => {
     }
   }
 
+  let casedRuleIds = false;
+  for (const list of lowerExact.values()) {
+    if (list.some((c) => c.expected.toLowerCase() !== c.expected)) casedRuleIds = true;
+  }
+
   const evaluate = (index: BlockIndex, app: AppRecord): RuleMatch[] => {
     const out: RuleMatch[] = [];
     const candidates = index.candidates(app);
@@ -334,7 +339,12 @@ export const compileRuleSet = (ruleSet: RuleSet): Matcher => {
       return out;
     },
     nearMisses: (app) => {
-      const list = lowerExact.get(app.id.toLowerCase());
+      const { id } = app;
+      const lower = id.toLowerCase();
+      // A near miss needs a case difference on one side: an id already in lower case can only
+      // meet a rule id that is not, and most rule sets have none.
+      if (lower === id && !casedRuleIds) return [];
+      const list = lowerExact.get(lower);
       if (!list) return [];
       return list
         .filter((c) => c.expected !== app.id && packMode.get(c.rule.pack) !== 'allowlist')
