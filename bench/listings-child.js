@@ -23,7 +23,15 @@ if (mode === 'bare') {
   }
 } else {
   const { scan } = await import('../dist/index.js');
-  const result = await scan({ inputs: [dir], rules: [rulesFile], keepApps: false, failOn: 'none' });
+  const workers =
+    process.env.BENCH_WORKERS === undefined ? {} : { workers: Number(process.env.BENCH_WORKERS) };
+  const result = await scan({
+    inputs: [dir],
+    rules: [rulesFile],
+    keepApps: false,
+    failOn: 'none',
+    ...workers,
+  });
   apps = result.summary.apps;
   hits = result.findings.length;
 }

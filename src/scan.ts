@@ -2,6 +2,8 @@
  * Orchestration: inputs → sources → targets of AppRecords → matcher → findings → waivers → verdict.
  * Returns data only; rendering and exit codes belong to the caller.
  */
+
+import { availableParallelism } from 'node:os';
 import { describeError } from './errors.js';
 import {
   type AppRecord,
@@ -20,11 +22,13 @@ import {
 } from './model.js';
 import { compileRuleSet, type Matcher } from './ruleset/compile.js';
 import { loadRuleSet } from './ruleset/load.js';
-import type { Pack, RuleSet } from './ruleset/types.js';
-import { readPathInput } from './sources/files.js';
+import type { Pack, Rule, RuleSet } from './ruleset/types.js';
+import { type Emit, type FolderOffload, readPathInput } from './sources/files.js';
 import { fileRegistry, loadDeviceSource } from './sources/index.js';
 import { readListingBytes } from './sources/listing.js';
+import { ListingPool } from './sources/listing-pool.js';
 import type { DeviceInfo, ProgressEvent, SourceContext } from './sources/types.js';
+import { checkTarget, mergeDuplicateApps, type TargetFindings } from './target-findings.js';
 import { applyWaivers, loadWaivers, type Waiver } from './waivers.js';
 
 export interface ScanOptions {
@@ -53,7 +57,17 @@ export interface ScanOptions {
   keepApps?: boolean;
   /** Verify APK v2/v3/v3.1 signatures (reads every APK in full). Off: identities are extracted only. */
   verifySignatures?: boolean;
+  /**
+   * Worker threads that read and check the listings of a folder. Default: one per core (at most
+   * 4) for folders of at least 1,000 files; 0 reads everything in this thread; a positive number
+   * uses that many workers for every folder.
+   */
+  workers?: number;
 }
+
+/** Below this many files a folder is read in this thread: starting workers would cost more. */
+const POOL_MIN_FILES = 1000;
+const MAX_WORKERS = 4;
 
 const DEFAULT_TOOLS: SourceContext['tools'] = {
   adb: 'adb',
@@ -192,7 +206,8 @@ const scanDevices = async (
  */
 export const collectEach = async (
   options: ScanOptions,
-  emit: (target: TargetResult) => void,
+  emit: Emit,
+  offload?: FolderOffload,
 ): Promise<void> => {
   const ctx = sourceContext(options);
   const { existsSync } = await import('node:fs');
@@ -207,12 +222,13 @@ export const collectEach = async (
         }));
   // APK targets wait until every input is read, so split APKs can join their base app.
   const apks: TargetResult[] = [];
-  const out = (t: TargetResult) => {
-    if (t.kind === 'apk') apks.push(t);
+  const out = (t: TargetResult, checked?: TargetFindings) => {
+    if (checked) emit(t, checked);
+    else if (t.kind === 'apk') apks.push(t);
     else emit(mergeDuplicateApps(t));
   };
   for (const spec of specs) {
-    if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out);
+    if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out, offload);
     else if (spec.kind === 'stdin') {
       if (!options.readStdin) out(failedTarget('-', 'stdin', 'standard input is not available'));
       else {
@@ -268,96 +284,11 @@ export const collect = async (options: ScanOptions): Promise<TargetResult[]> => 
   return targets;
 };
 
-/** One app per (platform, id, user) in a target: a listing that holds both pm and dumpsys output merges. */
-const mergeDuplicateApps = (target: TargetResult): TargetResult => {
-  if (target.apps.length < 2) return target;
-  // Parsers already merge within a listing, so the common case is "no duplicate": check ids first
-  // without building composite keys.
-  const ids = new Set<string>();
-  for (const app of target.apps) ids.add(app.id);
-  if (ids.size === target.apps.length) return target;
-  const byKey = new Map<string, AppRecord>();
-  for (const app of target.apps) {
-    const key = `${app.platform}\u0000${app.id}\u0000${app.user ?? ''}`;
-    const seen = byKey.get(key);
-    if (!seen) {
-      byKey.set(key, app);
-      continue;
-    }
-    const merged: AppRecord = { ...app, ...stripUndefined(seen) };
-    const certs = [...new Set([...(seen.publisher.certSha256 ?? []), ...(app.publisher.certSha256 ?? [])])];
-    merged.publisher = { ...app.publisher, ...seen.publisher };
-    if (certs.length > 0) merged.publisher.certSha256 = certs;
-    byKey.set(key, merged);
-  }
-  if (byKey.size === target.apps.length) return target;
-  return { ...target, apps: [...byKey.values()] };
-};
-
-const stripUndefined = <T extends object>(value: T): Partial<T> =>
-  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /** True when an unwaived finding of this severity fails the run. `info` never fails. */
 export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
   failOn !== 'none' && severity !== 'info' && severityRank(severity) <= severityRank(failOn);
-
-const findingsFor = (
-  target: TargetResult,
-  matcher: Matcher,
-  packs: Map<string, Pack>,
-): { findings: Finding[]; notes: Finding[] } => {
-  const findings: Finding[] = [];
-  const notes: Finding[] = [];
-  for (const app of target.apps) {
-    const matches = matcher.match(app);
-    for (const { rule, matchedOn } of matches) {
-      findings.push({
-        ruleId: rule.id,
-        severity: rule.severity,
-        title: rule.title,
-        message: rule.message,
-        references: rule.references,
-        pack: rule.pack,
-        target: target.id,
-        app,
-        matchedOn,
-      });
-    }
-    for (const { pack } of matcher.notAllowed(app)) {
-      const config = packs.get(pack)?.allowlist;
-      if (!config) continue;
-      findings.push({
-        ruleId: config.id,
-        severity: config.severity,
-        title: 'App not on the allowlist',
-        message: config.message,
-        references: [],
-        pack,
-        target: target.id,
-        app,
-        matchedOn: [{ criterion: 'allowlist', pattern: pack, value: app.id }],
-      });
-    }
-    for (const miss of matcher.nearMisses(app)) {
-      if (matches.some((m) => m.rule === miss.rule)) continue;
-      notes.push({
-        ruleId: miss.rule.id,
-        severity: 'info',
-        title: miss.rule.title,
-        message: `"${app.id}" differs from "${miss.expected}" only by letter case; package ids are case-sensitive, so this is not a match. Check it by hand.`,
-        references: miss.rule.references,
-        pack: miss.rule.pack,
-        target: target.id,
-        app,
-        matchedOn: [],
-        nearMiss: miss.expected,
-      });
-    }
-  }
-  return { findings, notes };
-};
 
 /**
  * Collation rank of each distinct string: equal ranks exactly where localeCompare says 0, so
@@ -419,6 +350,7 @@ export interface EvaluateOptions {
 export class Evaluation {
   private readonly matcher: Matcher;
   private readonly packs: Map<string, Pack>;
+  private readonly rulesById: Map<string, Rule>;
   private readonly targets: TargetResult[] = [];
   private readonly findings: Finding[] = [];
   private readonly notes: Finding[] = [];
@@ -429,19 +361,28 @@ export class Evaluation {
   ) {
     this.matcher = compileRuleSet(ruleSet);
     this.packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
+    this.rulesById = new Map(ruleSet.rules.map((r) => [r.id, r]));
   }
 
   /** Check one target; with keepApps false its app list is dropped once counted. */
   add(target: TargetResult, keepApps = true): void {
-    if (target.status === 'scanned' && target.apps.length === 0 && !target.error) {
-      target.error = 'held no apps: nothing was checked';
-    }
-    const r = findingsFor(target, this.matcher, this.packs);
-    this.findings.push(...r.findings);
-    this.notes.push(...r.notes);
-    target.appCount = countApps(target);
-    if (!keepApps) target.apps = [];
+    this.addChecked(target, checkTarget(target, this.matcher, this.packs, keepApps));
+  }
+
+  /** A target already checked (by a listing worker): its findings join the scan's as they are. */
+  addChecked(target: TargetResult, checked: TargetFindings): void {
+    for (const f of checked.findings) this.findings.push(this.shareReferences(f));
+    for (const f of checked.notes) this.notes.push(this.shareReferences(f));
     this.targets.push(target);
+  }
+
+  /** A finding sent from a worker carries a copy of its rule's references: keep one array per rule. */
+  private shareReferences(f: Finding): Finding {
+    const refs = this.rulesById.get(f.ruleId)?.references;
+    if (refs && refs !== f.references && refs.length === f.references.length) {
+      if (refs.every((r, i) => r === f.references[i])) f.references = refs;
+    }
+    return f;
   }
 
   finish(): ScanResult {
@@ -513,6 +454,24 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
   if (options.failOn) evaluateOptions.failOn = options.failOn;
   const evaluation = new Evaluation(ruleSet, evaluateOptions);
   const keepApps = options.keepApps ?? true;
-  await collectEach(options, (t) => evaluation.add(t, keepApps));
+  let pool: ListingPool | undefined;
+  const offload: FolderOffload = {
+    poolFor: (files) => {
+      const size = options.workers ?? Math.min(availableParallelism(), MAX_WORKERS);
+      const wanted = options.workers === undefined ? files >= POOL_MIN_FILES : files > 1;
+      if (!wanted || size < 1) return undefined;
+      pool ??= ListingPool.create(size, { ruleSet, keepApps });
+      return pool;
+    },
+  };
+  try {
+    await collectEach(
+      options,
+      (t, checked) => (checked ? evaluation.addChecked(t, checked) : evaluation.add(t, keepApps)),
+      offload,
+    );
+  } finally {
+    await pool?.close();
+  }
   return evaluation.finish();
 };

@@ -9,7 +9,9 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
 import { failedTarget, type TargetResult } from '../model.js';
+import type { TargetFindings } from '../target-findings.js';
 import { fallbackTextReader, takesBytes } from './listing.js';
+import type { ListingPool, PooledTarget } from './listing-pool.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
 
 const HEAD_BYTES = 4096;
@@ -105,16 +107,68 @@ export const readFileInput = async (
   return targets.length > 0 ? targets : unrecognised();
 };
 
-export type Emit = (target: TargetResult) => void;
+/** `checked`: the target was already checked against the rules (in a listing worker). */
+export type Emit = (target: TargetResult, checked?: TargetFindings) => void;
 
 /** Read files a few at a time: I/O overlaps, and memory stays bounded by the window, not the folder. */
 const FOLDER_CONCURRENCY = 8;
+/** Files in flight per worker: enough to keep each busy while the main thread takes results. */
+const POOLED_PER_WORKER = 16;
+
+export type FolderFileRead =
+  /** No reader claims the file. */
+  | { kind: 'skip' }
+  /** The claiming reader is not one `accept` allows. */
+  | { kind: 'declined' }
+  /** `started`: a reader claimed the file (a file that cannot be read at all is not started). */
+  | { kind: 'read'; started: boolean; targets: TargetResult[] };
+
+/**
+ * Read one file found in a folder. `accept` limits the readers that may run (a listing worker
+ * runs only the ones that take bytes); `onStart` is called once a reader claims the file.
+ */
+export const readFolderFile = async (
+  file: string,
+  registry: FileRegistry,
+  ctx: SourceContext,
+  accept?: (reader: FileReader) => boolean,
+  onStart?: () => void,
+): Promise<FolderFileRead> => {
+  let first: FirstRead;
+  try {
+    first = await readFirst(file);
+  } catch (error) {
+    return {
+      kind: 'read',
+      started: false,
+      targets: [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)],
+    };
+  }
+  const reader = pickReader(registry, first.head, file);
+  if (!reader) return { kind: 'skip' };
+  if (accept && !accept(reader)) return { kind: 'declined' };
+  onStart?.();
+  return { kind: 'read', started: true, targets: await safeRead(reader, file, ctx, first.whole) };
+};
+
+/** Something that can read a big folder's listings elsewhere (worker threads). */
+export interface FolderOffload {
+  /** A pool for a folder of `files` files, or undefined to read it in this thread. */
+  poolFor(files: number): ListingPool | undefined;
+}
+
+interface FolderItem {
+  /** Set when the target-start event is still to be reported (the file was read elsewhere). */
+  startLater?: string;
+  targets: PooledTarget[];
+}
 
 export const readFolderInput = async (
   dir: string,
   registry: FileRegistry,
   ctx: SourceContext,
   emit: Emit,
+  offload?: FolderOffload,
 ): Promise<void> => {
   for (const folder of registry.folders) {
     let claims = false;
@@ -152,38 +206,45 @@ export const readFolderInput = async (
   let emitted = 0;
   let skipped = 0;
   let first: TargetResult | undefined;
-  const readOne = async (rel: string): Promise<TargetResult[] | undefined> => {
+  const here = (t: TargetResult): PooledTarget => ({ target: t, appsRead: t.apps.length });
+  const readHere = async (file: string): Promise<FolderItem | undefined> => {
+    const read = await readFolderFile(file, registry, ctx, undefined, () =>
+      ctx.onProgress?.({ type: 'target-start', target: file }),
+    );
+    return read.kind === 'read' ? { targets: read.targets.map(here) } : undefined;
+  };
+  const pool = offload?.poolFor(files.length);
+  const readPooled = async (file: string, pool: ListingPool): Promise<FolderItem | undefined> => {
+    const reply = await pool.read(file);
+    if (reply.kind === 'main') return readHere(file);
+    if (reply.kind === 'skip') return undefined;
+    return reply.started ? { startLater: file, targets: reply.targets } : { targets: reply.targets };
+  };
+  const readOne = (rel: string): Promise<FolderItem | undefined> => {
     const file = path.join(dir, rel);
-    let first: FirstRead;
-    try {
-      first = await readFirst(file);
-    } catch (error) {
-      return [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)];
-    }
-    const reader = pickReader(registry, first.head, file);
-    if (!reader) return undefined;
-    ctx.onProgress?.({ type: 'target-start', target: file });
-    return safeRead(reader, file, ctx, first.whole);
+    return pool ? readPooled(file, pool) : readHere(file);
   };
   // A sliding window keeps output in file order while reads overlap.
-  const window: Array<Promise<TargetResult[] | undefined>> = [];
+  const limit = pool ? POOLED_PER_WORKER * pool.size : FOLDER_CONCURRENCY;
+  const window: Array<Promise<FolderItem | undefined>> = [];
   let next = 0;
   const fill = () => {
-    while (window.length < FOLDER_CONCURRENCY && next < files.length) window.push(readOne(files[next++]!));
+    while (window.length < limit && next < files.length) window.push(readOne(files[next++]!));
   };
   fill();
   while (window.length > 0) {
-    const targets = await window.shift()!;
+    const item = await window.shift()!;
     fill();
-    if (!targets || targets.length === 0) {
+    if (!item || item.targets.length === 0) {
       skipped++;
       continue;
     }
-    for (const t of targets) {
+    if (item.startLater !== undefined) ctx.onProgress?.({ type: 'target-start', target: item.startLater });
+    for (const { target: t, appsRead, checked } of item.targets) {
       first ??= t;
-      ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
+      ctx.onProgress?.({ type: 'target-end', target: t.id, apps: appsRead });
       emitted++;
-      emit(t);
+      emit(t, checked);
     }
   }
   if (emitted === 0) {
@@ -219,6 +280,7 @@ export const readPathInput = async (
   registry: FileRegistry,
   ctx: SourceContext,
   emit: Emit,
+  offload?: FolderOffload,
 ): Promise<void> => {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -230,7 +292,7 @@ export const readPathInput = async (
     );
     return;
   }
-  if (info.isDirectory()) return readFolderInput(input, registry, ctx, emit);
+  if (info.isDirectory()) return readFolderInput(input, registry, ctx, emit, offload);
   if (!info.isFile()) {
     emit(failedTarget(input, 'listing', 'not a regular file or folder'));
     return;

@@ -1,0 +1,115 @@
+/**
+ * The work done for one target once it is read: duplicate apps merged, rules matched, apps dropped
+ * when the scan does not keep them. Shared by the scan and the listing workers, so a target
+ * checked in a worker thread comes out exactly as one checked in the main thread.
+ */
+import { type AppRecord, countApps, type Finding, type TargetResult } from './model.js';
+import type { Matcher } from './ruleset/compile.js';
+import type { Pack } from './ruleset/types.js';
+
+/** What checking one target adds to the scan besides the target itself. */
+export interface TargetFindings {
+  findings: Finding[];
+  notes: Finding[];
+}
+
+/** One app per (platform, id, user) in a target: a listing that holds both pm and dumpsys output merges. */
+export const mergeDuplicateApps = (target: TargetResult): TargetResult => {
+  if (target.apps.length < 2) return target;
+  // Parsers already merge within a listing, so the common case is "no duplicate": check ids first
+  // without building composite keys.
+  const ids = new Set<string>();
+  for (const app of target.apps) ids.add(app.id);
+  if (ids.size === target.apps.length) return target;
+  const byKey = new Map<string, AppRecord>();
+  for (const app of target.apps) {
+    const key = `${app.platform}\u0000${app.id}\u0000${app.user ?? ''}`;
+    const seen = byKey.get(key);
+    if (!seen) {
+      byKey.set(key, app);
+      continue;
+    }
+    const merged: AppRecord = { ...app, ...stripUndefined(seen) };
+    const certs = [...new Set([...(seen.publisher.certSha256 ?? []), ...(app.publisher.certSha256 ?? [])])];
+    merged.publisher = { ...app.publisher, ...seen.publisher };
+    if (certs.length > 0) merged.publisher.certSha256 = certs;
+    byKey.set(key, merged);
+  }
+  if (byKey.size === target.apps.length) return target;
+  return { ...target, apps: [...byKey.values()] };
+};
+
+const stripUndefined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+const findingsFor = (
+  target: TargetResult,
+  matcher: Matcher,
+  packs: Map<string, Pack>,
+): { findings: Finding[]; notes: Finding[] } => {
+  const findings: Finding[] = [];
+  const notes: Finding[] = [];
+  for (const app of target.apps) {
+    const matches = matcher.match(app);
+    for (const { rule, matchedOn } of matches) {
+      findings.push({
+        ruleId: rule.id,
+        severity: rule.severity,
+        title: rule.title,
+        message: rule.message,
+        references: rule.references,
+        pack: rule.pack,
+        target: target.id,
+        app,
+        matchedOn,
+      });
+    }
+    for (const { pack } of matcher.notAllowed(app)) {
+      const config = packs.get(pack)?.allowlist;
+      if (!config) continue;
+      findings.push({
+        ruleId: config.id,
+        severity: config.severity,
+        title: 'App not on the allowlist',
+        message: config.message,
+        references: [],
+        pack,
+        target: target.id,
+        app,
+        matchedOn: [{ criterion: 'allowlist', pattern: pack, value: app.id }],
+      });
+    }
+    for (const miss of matcher.nearMisses(app)) {
+      if (matches.some((m) => m.rule === miss.rule)) continue;
+      notes.push({
+        ruleId: miss.rule.id,
+        severity: 'info',
+        title: miss.rule.title,
+        message: `"${app.id}" differs from "${miss.expected}" only by letter case; package ids are case-sensitive, so this is not a match. Check it by hand.`,
+        references: miss.rule.references,
+        pack: miss.rule.pack,
+        target: target.id,
+        app,
+        matchedOn: [],
+        nearMiss: miss.expected,
+      });
+    }
+  }
+  return { findings, notes };
+};
+
+/** Check one target; with keepApps false its app list is dropped once counted. */
+export const checkTarget = (
+  target: TargetResult,
+  matcher: Matcher,
+  packs: Map<string, Pack>,
+  keepApps: boolean,
+): TargetFindings => {
+  if (target.status === 'scanned' && target.apps.length === 0 && !target.error) {
+    target.error = 'held no apps: nothing was checked';
+  }
+  const r = findingsFor(target, matcher, packs);
+  target.appCount = countApps(target);
+  if (!keepApps) target.apps = [];
+  return r;
+};
