@@ -28,7 +28,12 @@ import { fileRegistry, loadDeviceSource } from './sources/index.js';
 import { readListingBytes } from './sources/listing.js';
 import { ListingPool } from './sources/listing-pool.js';
 import type { DeviceInfo, ProgressEvent, SourceContext } from './sources/types.js';
-import { checkTarget, mergeDuplicateApps, type TargetFindings } from './target-findings.js';
+import {
+  checkTarget,
+  mergeDuplicateApps,
+  type PackedTargetFindings,
+  unpackFindings,
+} from './target-findings.js';
 import { applyWaivers, loadWaivers, type Waiver } from './waivers.js';
 
 export interface ScanOptions {
@@ -222,7 +227,7 @@ export const collectEach = async (
         }));
   // APK targets wait until every input is read, so split APKs can join their base app.
   const apks: TargetResult[] = [];
-  const out = (t: TargetResult, checked?: TargetFindings) => {
+  const out = (t: TargetResult, checked?: PackedTargetFindings) => {
     if (checked) emit(t, checked);
     else if (t.kind === 'apk') apks.push(t);
     else emit(mergeDuplicateApps(t));
@@ -370,7 +375,8 @@ export class Evaluation {
   }
 
   /** A target already checked (by a listing worker): its findings join the scan's as they are. */
-  addChecked(target: TargetResult, checked: TargetFindings): void {
+  addChecked(target: TargetResult, packed: PackedTargetFindings): void {
+    const checked = unpackFindings(target, packed, this.ruleSet.rules);
     for (const f of checked.findings) this.findings.push(this.shareReferences(f));
     for (const f of checked.notes) this.notes.push(this.shareReferences(f));
     this.targets.push(target);

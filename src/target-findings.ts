@@ -3,9 +3,9 @@
  * when the scan does not keep them. Shared by the scan and the listing workers, so a target
  * checked in a worker thread comes out exactly as one checked in the main thread.
  */
-import { type AppRecord, countApps, type Finding, type TargetResult } from './model.js';
+import { type AppRecord, countApps, type Finding, type MatchDetail, type TargetResult } from './model.js';
 import type { Matcher } from './ruleset/compile.js';
-import type { Pack } from './ruleset/types.js';
+import type { Pack, Rule } from './ruleset/types.js';
 
 /** What checking one target adds to the scan besides the target itself. */
 export interface TargetFindings {
@@ -112,4 +112,71 @@ export const checkTarget = (
   target.appCount = countApps(target);
   if (!keepApps) target.apps = [];
   return r;
+};
+
+/** A rule finding reduced to what its rule does not say: the rule's index, the app, the details. */
+export type PackedFinding = [rule: number, app: AppRecord, matchedOn: MatchDetail[]];
+
+/** Findings as a listing worker sends them: rule findings packed, the rest (allowlist) whole. */
+export interface PackedTargetFindings {
+  findings: Array<Finding | PackedFinding>;
+  notes: Finding[];
+}
+
+/**
+ * Pack the findings of one target. Only findings built from a rule exactly as findingsFor builds
+ * them are packed (the rule's own references array is the tell), so unpacking restores them as
+ * they were.
+ */
+export const packFindings = (
+  target: TargetResult,
+  checked: TargetFindings,
+  rules: Map<string, { rule: Rule; index: number }>,
+): PackedTargetFindings => {
+  const findings = checked.findings.map((f): Finding | PackedFinding => {
+    const known = rules.get(f.ruleId);
+    if (known === undefined) return f;
+    const { rule, index } = known;
+    const fromRule =
+      f.references === rule.references &&
+      f.severity === rule.severity &&
+      f.title === rule.title &&
+      f.message === rule.message &&
+      f.pack === rule.pack &&
+      f.target === target.id &&
+      f.waiver === undefined &&
+      f.nearMiss === undefined;
+    return fromRule ? [index, f.app, f.matchedOn] : f;
+  });
+  return { findings, notes: checked.notes };
+};
+
+/** The inverse of packFindings, with the scan's own rules (the same list, in the same order). */
+export const unpackFindings = (
+  target: TargetResult,
+  packed: PackedTargetFindings,
+  rules: readonly Rule[],
+): TargetFindings => {
+  const findings = packed.findings.map((f): Finding => {
+    if (!Array.isArray(f)) return f;
+    const [index, app, matchedOn] = f;
+    const rule = rules[index];
+    if (rule === undefined) throw new Error(`listing worker sent a finding of unknown rule #${index}`);
+    // A copied record has its own copy of the target's path: share the target's string instead.
+    const { origin } = app;
+    if (origin.target === target.id) origin.target = target.id;
+    if (origin.path === target.id) origin.path = target.id;
+    return {
+      ruleId: rule.id,
+      severity: rule.severity,
+      title: rule.title,
+      message: rule.message,
+      references: rule.references,
+      pack: rule.pack,
+      target: target.id,
+      app,
+      matchedOn,
+    };
+  });
+  return { findings, notes: packed.notes };
 };

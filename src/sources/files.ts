@@ -9,7 +9,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
 import { failedTarget, type TargetResult } from '../model.js';
-import type { TargetFindings } from '../target-findings.js';
+import type { PackedTargetFindings } from '../target-findings.js';
 import { fallbackTextReader, takesBytes } from './listing.js';
 import type { ListingPool, PooledTarget } from './listing-pool.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
@@ -108,7 +108,7 @@ export const readFileInput = async (
 };
 
 /** `checked`: the target was already checked against the rules (in a listing worker). */
-export type Emit = (target: TargetResult, checked?: TargetFindings) => void;
+export type Emit = (target: TargetResult, checked?: PackedTargetFindings) => void;
 
 /** Read files a few at a time: I/O overlaps, and memory stays bounded by the window, not the folder. */
 const FOLDER_CONCURRENCY = 8;

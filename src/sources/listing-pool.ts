@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { describeError } from '../errors.js';
 import { failedTarget, type TargetResult } from '../model.js';
 import type { RuleSet } from '../ruleset/types.js';
-import type { TargetFindings } from '../target-findings.js';
+import type { PackedTargetFindings } from '../target-findings.js';
 
 /** What a worker is started with. */
 export interface ListingWorkerInit {
@@ -29,7 +29,7 @@ export interface PooledTarget {
   target: TargetResult;
   /** Apps the reader returned before duplicates were merged and the list was dropped. */
   appsRead: number;
-  checked?: TargetFindings;
+  checked?: PackedTargetFindings;
 }
 
 export type ListingReply =

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../errors.js';
 import { failedTarget } from '../model.js';
 import { compileRuleSet } from '../ruleset/compile.js';
-import { checkTarget, mergeDuplicateApps } from '../target-findings.js';
+import { checkTarget, mergeDuplicateApps, packFindings } from '../target-findings.js';
 import { readFolderFile } from './files.js';
 import { fileRegistry } from './index.js';
 import { takesBytes } from './listing.js';
@@ -17,6 +17,7 @@ import type { SourceContext } from './types.js';
 const { ruleSet, keepApps } = workerData as ListingWorkerInit;
 const matcher = compileRuleSet(ruleSet);
 const packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
+const rules = new Map(ruleSet.rules.map((rule, index) => [rule.id, { rule, index }]));
 // Readers that take bytes use no tools or timeouts; the context only has to be well formed.
 const ctx: SourceContext = {
   timeoutMs: 30_000,
@@ -39,7 +40,11 @@ const handle = async ({ id, file }: ListingJob): Promise<ListingReply> => {
       // APK targets wait for their splits in the main thread; a bytes reader never returns one.
       if (t.kind === 'apk') return { target: t, appsRead };
       const target = mergeDuplicateApps(t);
-      return { target, appsRead, checked: checkTarget(target, matcher, packs, keepApps) };
+      return {
+        target,
+        appsRead,
+        checked: packFindings(target, checkTarget(target, matcher, packs, keepApps), rules),
+      };
     });
     return { id, kind: 'read', started: read.started, targets };
   } catch (error) {
