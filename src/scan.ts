@@ -63,9 +63,10 @@ export interface ScanOptions {
   /** Verify APK v2/v3/v3.1 signatures (reads every APK in full). Off: identities are extracted only. */
   verifySignatures?: boolean;
   /**
-   * Worker threads that read and check the listings of a folder. Default: one per core (at most
-   * 4) for folders of at least 1,000 files; 0 reads everything in this thread; a positive number
-   * uses that many workers for every folder.
+   * Worker threads that read and check the listings of a folder alongside the main thread.
+   * Default: one per core besides the main thread's (at most 4) for folders of at least 1,000
+   * files; 0 reads everything in this thread; a positive number uses that many workers for every
+   * folder of more than one file.
    */
   workers?: number;
 }
@@ -463,7 +464,8 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
   let pool: ListingPool | undefined;
   const offload: FolderOffload = {
     poolFor: (files) => {
-      const size = options.workers ?? Math.min(availableParallelism(), MAX_WORKERS);
+      // The main thread reads listings as well, so one core is left to it.
+      const size = options.workers ?? Math.min(availableParallelism() - 1, MAX_WORKERS);
       const wanted = options.workers === undefined ? files >= POOL_MIN_FILES : files > 1;
       if (!wanted || size < 1) return undefined;
       pool ??= ListingPool.create(size, { ruleSet, keepApps });

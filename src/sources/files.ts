@@ -222,10 +222,11 @@ export const readFolderInput = async (
   };
   const readOne = (rel: string): Promise<FolderItem | undefined> => {
     const file = path.join(dir, rel);
-    return pool ? readPooled(file, pool) : readHere(file);
+    // The main thread reads too: whatever the workers cannot take right now is read here.
+    return pool && pool.pending < POOLED_PER_WORKER * pool.size ? readPooled(file, pool) : readHere(file);
   };
   // A sliding window keeps output in file order while reads overlap.
-  const limit = pool ? POOLED_PER_WORKER * pool.size : FOLDER_CONCURRENCY;
+  const limit = pool ? POOLED_PER_WORKER * pool.size + FOLDER_CONCURRENCY : FOLDER_CONCURRENCY;
   const window: Array<Promise<FolderItem | undefined>> = [];
   let next = 0;
   const fill = () => {

@@ -99,6 +99,13 @@ export class ListingPool {
     return this.slots.length;
   }
 
+  /** Files sent and not yet answered. */
+  get pending(): number {
+    let n = 0;
+    for (const slot of this.slots) n += slot.pending.size;
+    return n;
+  }
+
   /** Read one file in the least busy worker; never rejects. */
   read(file: string): Promise<ListingReply> {
     const id = this.nextId++;
