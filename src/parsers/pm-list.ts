@@ -133,6 +133,8 @@ export function parsePackageLineByGrammar(body: string): PackageLine | string {
 }
 
 const SPACE = 0x20;
+/** Up to this many decimal digits, accumulating digit by digit is exact (below 2^53), as Number() is. */
+const EXACT_DIGITS = 15;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const isIdChar = (c: number): boolean =>
   (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || isDigit(c) || c === 0x5f;
@@ -165,13 +167,22 @@ function parseCanonicalLine(body: string): PackageLine | undefined {
   let p = headEnd;
   if (body.startsWith(' versionCode:', p)) {
     const start = p + 13;
-    let end = body.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const negative = body.charCodeAt(start) === 0x2d;
+    let end = negative ? start + 1 : start;
     const digits = end;
-    while (end < n && isDigit(body.charCodeAt(end))) end++;
+    let value = 0;
+    for (; end < n; end++) {
+      const c = body.charCodeAt(end);
+      if (!isDigit(c)) break;
+      value = value * 10 + (c - 0x30);
+    }
     if (end === digits || (end < n && body.charCodeAt(end) !== SPACE)) return undefined;
-    const version = body.slice(start, end);
-    const v = Number(version);
-    parsed.versionCode = Number.isSafeInteger(v) ? v : version;
+    if (end - digits <= EXACT_DIGITS) parsed.versionCode = negative ? -value : value;
+    else {
+      const version = body.slice(start, end);
+      const v = Number(version);
+      parsed.versionCode = Number.isSafeInteger(v) ? v : version;
+    }
     p = end;
   }
   const installer = body.startsWith('  installer=', p)
@@ -191,15 +202,24 @@ function parseCanonicalLine(body: string): PackageLine | undefined {
     const start = p + 5;
     let end = start;
     let digit = false;
+    let comma = false;
+    let value = 0;
     for (; end < n; end++) {
       const c = body.charCodeAt(end);
-      if (isDigit(c)) digit = true;
-      else if (c === 0x2c && digit) digit = false;
-      else break;
+      if (isDigit(c)) {
+        digit = true;
+        value = value * 10 + (c - 0x30);
+      } else if (c === 0x2c && digit) {
+        digit = false;
+        comma = true;
+      } else break;
     }
     if (!digit || (end < n && body.charCodeAt(end) !== SPACE)) return undefined;
-    const uid = body.slice(start, end);
-    parsed.uids = uid.includes(',') ? uid.split(',').map(Number) : [Number(uid)];
+    if (!comma && end - start <= EXACT_DIGITS) parsed.uids = [value];
+    else {
+      const uid = body.slice(start, end);
+      parsed.uids = comma ? uid.split(',').map(Number) : [Number(uid)];
+    }
     p = end;
   }
   for (; p < n; p++) if (body.charCodeAt(p) !== SPACE) return undefined;
