@@ -163,6 +163,56 @@ interface FolderItem {
   targets: PooledTarget[];
 }
 
+/** Files read and not yet handed on, at most, besides those the workers hold. */
+const MAIN_AHEAD = 64;
+/** The main thread checks for worker messages after this many files of its own. */
+const YIELD_EVERY = 4;
+
+/**
+ * Files in order through the workers and the main thread together. Workers that are up always
+ * have POOLED_PER_WORKER files each in hand; while the next result in file order is not back, the
+ * main thread reads the next file itself, so neither side waits for the other. Results are handed
+ * on in file order.
+ */
+const readWithPool = async (
+  files: string[],
+  pool: ListingPool,
+  pooled: (file: string, pool: ListingPool) => Promise<FolderItem | undefined>,
+  here: (file: string) => Promise<FolderItem | undefined>,
+  consume: (item: FolderItem | undefined) => void,
+): Promise<void> => {
+  const cap = POOLED_PER_WORKER * pool.size;
+  const limit = cap + MAIN_AHEAD;
+  const window: Array<{ settled: boolean; item: Promise<FolderItem | undefined> }> = [];
+  const track = (item: Promise<FolderItem | undefined>) => {
+    const entry = { settled: false, item };
+    void item.then(() => {
+      entry.settled = true;
+    });
+    return entry;
+  };
+  let next = 0;
+  let readHere = 0;
+  for (;;) {
+    while (window.length < limit && next < files.length && pool.ready && pool.pending < cap) {
+      window.push(track(pooled(files[next++]!, pool)));
+    }
+    const head = window[0];
+    if (head === undefined && next >= files.length) return;
+    if ((head === undefined || !head.settled) && window.length < limit && next < files.length) {
+      const entry = track(here(files[next++]!));
+      window.push(entry);
+      await entry.item;
+      // Reading here never waits on I/O: let the workers' messages in now and then.
+      if (++readHere % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    if (head === undefined) continue;
+    window.shift();
+    consume(await head.item);
+  }
+};
+
 export const readFolderInput = async (
   dir: string,
   registry: FileRegistry,
@@ -220,25 +270,10 @@ export const readFolderInput = async (
     if (reply.kind === 'skip') return undefined;
     return reply.started ? { startLater: file, targets: reply.targets } : { targets: reply.targets };
   };
-  const readOne = (rel: string): Promise<FolderItem | undefined> => {
-    const file = path.join(dir, rel);
-    // The main thread reads too: whatever the workers cannot take right now is read here.
-    return pool && pool.pending < POOLED_PER_WORKER * pool.size ? readPooled(file, pool) : readHere(file);
-  };
-  // A sliding window keeps output in file order while reads overlap.
-  const limit = pool ? POOLED_PER_WORKER * pool.size + FOLDER_CONCURRENCY : FOLDER_CONCURRENCY;
-  const window: Array<Promise<FolderItem | undefined>> = [];
-  let next = 0;
-  const fill = () => {
-    while (window.length < limit && next < files.length) window.push(readOne(files[next++]!));
-  };
-  fill();
-  while (window.length > 0) {
-    const item = await window.shift()!;
-    fill();
+  const consume = (item: FolderItem | undefined): void => {
     if (!item || item.targets.length === 0) {
       skipped++;
-      continue;
+      return;
     }
     if (item.startLater !== undefined) ctx.onProgress?.({ type: 'target-start', target: item.startLater });
     for (const { target: t, appsRead, checked } of item.targets) {
@@ -246,6 +281,30 @@ export const readFolderInput = async (
       ctx.onProgress?.({ type: 'target-end', target: t.id, apps: appsRead });
       emitted++;
       emit(t, checked);
+    }
+  };
+  if (pool)
+    await readWithPool(
+      files.map((rel) => path.join(dir, rel)),
+      pool,
+      readPooled,
+      readHere,
+      consume,
+    );
+  else {
+    // A sliding window keeps output in file order while reads overlap.
+    const window: Array<Promise<FolderItem | undefined>> = [];
+    let next = 0;
+    const fill = () => {
+      while (window.length < FOLDER_CONCURRENCY && next < files.length) {
+        window.push(readHere(path.join(dir, files[next++]!)));
+      }
+    };
+    fill();
+    while (window.length > 0) {
+      const item = await window.shift()!;
+      fill();
+      consume(item);
     }
   }
   if (emitted === 0) {

@@ -40,6 +40,11 @@ export type ListingReply =
   /** `started`: a reader claimed the file (the scan reports it as started). */
   | { id: number; kind: 'read'; started: boolean; targets: PooledTarget[] };
 
+/** What a worker posts once it has compiled the rules and can take files. */
+export interface ListingWorkerReady {
+  kind: 'ready';
+}
+
 interface Pending {
   job: ListingJob;
   resolve: (reply: ListingReply) => void;
@@ -49,6 +54,7 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   alive: boolean;
+  ready: boolean;
 }
 
 const WORKER_URL = new URL('./listing-worker.js', import.meta.url);
@@ -67,8 +73,12 @@ export class ListingPool {
         workerData: init,
         resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       });
-      const slot: Slot = { worker, pending: new Map(), alive: true };
-      worker.on('message', (reply: ListingReply) => {
+      const slot: Slot = { worker, pending: new Map(), alive: true, ready: false };
+      worker.on('message', (reply: ListingReply | ListingWorkerReady) => {
+        if (reply.kind === 'ready') {
+          slot.ready = true;
+          return;
+        }
         const pending = slot.pending.get(reply.id);
         if (!pending) return;
         slot.pending.delete(reply.id);
@@ -99,6 +109,11 @@ export class ListingPool {
     return this.slots.length;
   }
 
+  /** True once a live worker can take files (until then the caller had better read them itself). */
+  get ready(): boolean {
+    return this.slots.some((s) => s.alive && s.ready);
+  }
+
   /** Files sent and not yet answered. */
   get pending(): number {
     let n = 0;
@@ -110,8 +125,15 @@ export class ListingPool {
   read(file: string): Promise<ListingReply> {
     const id = this.nextId++;
     let slot: Slot | undefined;
+    // Ready workers first, then the least busy.
     for (const s of this.slots) {
-      if (s.alive && (slot === undefined || s.pending.size < slot.pending.size)) slot = s;
+      if (!s.alive) continue;
+      if (
+        slot === undefined ||
+        (s.ready && !slot.ready) ||
+        (s.ready === slot.ready && s.pending.size < slot.pending.size)
+      )
+        slot = s;
     }
     if (this.closed || slot === undefined) return Promise.resolve({ id, kind: 'main' });
     const job: ListingJob = { id, file };

@@ -11,7 +11,13 @@ import { checkTarget, mergeDuplicateApps, packFindings } from '../target-finding
 import { readFolderFile } from './files.js';
 import { fileRegistry } from './index.js';
 import { takesBytes } from './listing.js';
-import type { ListingJob, ListingReply, ListingWorkerInit, PooledTarget } from './listing-pool.js';
+import type {
+  ListingJob,
+  ListingReply,
+  ListingWorkerInit,
+  ListingWorkerReady,
+  PooledTarget,
+} from './listing-pool.js';
 import type { SourceContext } from './types.js';
 
 const { ruleSet, keepApps } = workerData as ListingWorkerInit;
@@ -61,3 +67,5 @@ const handle = async ({ id, file }: ListingJob): Promise<ListingReply> => {
 parentPort?.on('message', (job: ListingJob) => {
   void handle(job).then((reply) => parentPort?.postMessage(reply));
 });
+const ready: ListingWorkerReady = { kind: 'ready' };
+parentPort?.postMessage(ready);
