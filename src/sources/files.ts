@@ -163,7 +163,7 @@ interface FolderItem {
   targets: PooledTarget[];
 }
 
-/** Files read and not yet handed on, at most, besides those the workers hold. */
+/** Files the main thread reads ahead of the results it hands on, at most. */
 const MAIN_AHEAD = 64;
 /** The main thread checks for worker messages after this many files of its own. */
 const YIELD_EVERY = 4;
@@ -182,7 +182,7 @@ const readWithPool = async (
   consume: (item: FolderItem | undefined) => void,
 ): Promise<void> => {
   const cap = POOLED_PER_WORKER * pool.size;
-  const limit = cap + MAIN_AHEAD;
+  const limit = MAIN_AHEAD;
   const window: Array<{ settled: boolean; item: Promise<FolderItem | undefined> }> = [];
   const track = (item: Promise<FolderItem | undefined>) => {
     const entry = { settled: false, item };
@@ -194,7 +194,8 @@ const readWithPool = async (
   let next = 0;
   let readHere = 0;
   for (;;) {
-    while (window.length < limit && next < files.length && pool.ready && pool.pending < cap) {
+    // Workers get files even when the main thread has read far ahead, so they never run dry.
+    while (window.length < limit + cap && next < files.length && pool.ready && pool.pending < cap) {
       window.push(track(pooled(files[next++]!, pool)));
     }
     const head = window[0];
