@@ -65,13 +65,14 @@ const generate = (root, listings) => {
   }
 };
 
-const runChild = (mode, root, rules = 'rules.yaml') => {
+const runChild = (mode, root, rules = 'rules.yaml', env = {}) => {
   const r = spawnSync(
     process.execPath,
     [path.join(here, 'listings-child.js'), mode, path.join(root, 'listings'), path.join(root, rules)],
     {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, ...env },
     },
   );
   if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
@@ -87,7 +88,9 @@ export const main = async (listings = Number(process.argv[2] ?? 10_000)) => {
     const bare = runChild('bare', root);
     const aw = runChild('appwarden', root);
     const quiet = runChild('appwarden', root, 'rules-nohit.yaml');
-    rows.push({ n, bare, aw, quiet });
+    // The same scan without listing workers: what the main thread alone does.
+    const single = runChild('appwarden', root, 'rules.yaml', { BENCH_WORKERS: '0' });
+    rows.push({ n, bare, aw, quiet, single });
     if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
   }
   console.log(
@@ -116,9 +119,10 @@ export const main = async (listings = Number(process.argv[2] ?? 10_000)) => {
     );
     if (aw.apps !== bare.apps) console.log(`  ! app counts differ: appwarden ${aw.apps}, bare ${bare.apps}`);
   }
-  for (const { n, aw, quiet } of rows) {
+  for (const { n, aw, quiet, single } of rows) {
     console.log(
-      `  ${n} listings: ${aw.hits} findings; with a rule set nobody matches: ${(quiet.ms / 1000).toFixed(2)} s, ${quiet.maxRssMb.toFixed(0)} MB peak, ${quiet.hits} findings`,
+      `  ${n} listings: ${aw.hits} findings; with a rule set nobody matches: ${(quiet.ms / 1000).toFixed(2)} s, ${quiet.maxRssMb.toFixed(0)} MB peak, ${quiet.hits} findings; ` +
+        `without listing workers: ${(single.ms / 1000).toFixed(2)} s, ${single.maxRssMb.toFixed(0)} MB peak`,
     );
   }
   const [small, big] = rows;
