@@ -357,6 +357,8 @@ export class Evaluation {
   private readonly matcher: Matcher;
   private readonly packs: Map<string, Pack>;
   private readonly rulesById: Map<string, Rule>;
+  /** Strings repeated across the findings workers send (installer, rule pattern…), kept once. */
+  private readonly sharedStrings = new Map<string, string>();
   private readonly targets: TargetResult[] = [];
   private readonly findings: Finding[] = [];
   private readonly notes: Finding[] = [];
@@ -377,7 +379,7 @@ export class Evaluation {
 
   /** A target already checked (by a listing worker): its findings join the scan's as they are. */
   addChecked(target: TargetResult, packed: PackedTargetFindings): void {
-    const checked = unpackFindings(target, packed, this.ruleSet.rules);
+    const checked = unpackFindings(target, packed, this.ruleSet.rules, this.sharedStrings);
     for (const f of checked.findings) this.findings.push(this.shareReferences(f));
     for (const f of checked.notes) this.notes.push(this.shareReferences(f));
     this.targets.push(target);

@@ -151,21 +151,44 @@ export const packFindings = (
   return { findings, notes: checked.notes };
 };
 
+/** Past this many distinct strings the table stops growing (values stay as they came). */
+const MAX_SHARED_STRINGS = 100_000;
+
+/** One copy of each repeated string: the table's copy when it has one. */
+const share = (strings: Map<string, string>, value: string): string => {
+  const known = strings.get(value);
+  if (known !== undefined) return known;
+  if (strings.size < MAX_SHARED_STRINGS) strings.set(value, value);
+  return value;
+};
+
 /** The inverse of packFindings, with the scan's own rules (the same list, in the same order). */
 export const unpackFindings = (
   target: TargetResult,
   packed: PackedTargetFindings,
   rules: readonly Rule[],
+  strings?: Map<string, string>,
 ): TargetFindings => {
   const findings = packed.findings.map((f): Finding => {
     if (!Array.isArray(f)) return f;
     const [index, app, matchedOn] = f;
     const rule = rules[index];
     if (rule === undefined) throw new Error(`listing worker sent a finding of unknown rule #${index}`);
-    // A copied record has its own copy of the target's path: share the target's string instead.
+    // A copied record has its own copy of every string: share the target's path, the app's id
+    // and the strings many findings repeat, so the copies die young instead of being kept.
     const { origin } = app;
     if (origin.target === target.id) origin.target = target.id;
     if (origin.path === target.id) origin.path = target.id;
+    if (strings) {
+      app.platform = app.platform === 'android' ? 'android' : app.platform === 'ios' ? 'ios' : app.platform;
+      origin.parser = share(strings, origin.parser);
+      if (app.installer !== undefined) app.installer = share(strings, app.installer);
+      for (const detail of matchedOn) {
+        detail.criterion = share(strings, detail.criterion);
+        detail.pattern = share(strings, detail.pattern);
+        if (detail.value === app.id) detail.value = app.id;
+      }
+    }
     return {
       ruleId: rule.id,
       severity: rule.severity,
