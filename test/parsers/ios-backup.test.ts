@@ -54,6 +54,29 @@ describe('iOS backup Info.plist', () => {
     expect(await iosBackupReader.read(other, ctx)).toEqual([]);
   });
 
+  it('gives a clear per-file error for truncated, garbage and oversized plists', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'appwarden-backup-bad-'));
+    const whole = Buffer.from(writeBinaryPlist(backup));
+    const cases: Record<string, Buffer> = {
+      truncated: whole.subarray(0, whole.length - 20),
+      garbage: Buffer.concat([Buffer.from('bplist00'), Buffer.alloc(64, 0xff)]),
+      xmlTruncated: Buffer.from(writeXmlPlist(backup)).subarray(0, 200),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const file = path.join(dir, name);
+      writeFileSync(file, bytes);
+      const started = Date.now();
+      const [t] = await iosBackupReader.read(file, ctx);
+      expect(t?.status, name).toBe('failed');
+      expect(t?.error, name).toMatch(/\w{6,}/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+    const huge = path.join(dir, 'huge');
+    writeFileSync(huge, Buffer.concat([Buffer.from('bplist00'), Buffer.alloc(17 * 1024 * 1024)]));
+    const [t] = await iosBackupReader.read(huge, ctx);
+    expect(t).toMatchObject({ status: 'failed', error: 'plist larger than 16 MiB' });
+  });
+
   it.skipIf(!existsSync(SAMPLE))('reads the MVT backup sample (real bplist)', async () => {
     const [t] = await iosBackupReader.read(SAMPLE, ctx);
     expect(t?.status).toBe('scanned');
