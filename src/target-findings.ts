@@ -42,6 +42,19 @@ export const mergeDuplicateApps = (target: TargetResult): TargetResult => {
 const stripUndefined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+/** A finding of a rule on an app: the rule's own strings, the app and what matched. */
+const ruleFinding = (rule: Rule, target: string, app: AppRecord, matchedOn: MatchDetail[]): Finding => ({
+  ruleId: rule.id,
+  severity: rule.severity,
+  title: rule.title,
+  message: rule.message,
+  references: rule.references,
+  pack: rule.pack,
+  target,
+  app,
+  matchedOn,
+});
+
 const findingsFor = (
   target: TargetResult,
   matcher: Matcher,
@@ -52,17 +65,7 @@ const findingsFor = (
   for (const app of target.apps) {
     const matches = matcher.match(app);
     for (const { rule, matchedOn } of matches) {
-      findings.push({
-        ruleId: rule.id,
-        severity: rule.severity,
-        title: rule.title,
-        message: rule.message,
-        references: rule.references,
-        pack: rule.pack,
-        target: target.id,
-        app,
-        matchedOn,
-      });
+      findings.push(ruleFinding(rule, target.id, app, matchedOn));
     }
     for (const { pack } of matcher.notAllowed(app)) {
       const config = packs.get(pack)?.allowlist;
@@ -189,17 +192,7 @@ export const unpackFindings = (
         if (detail.value === app.id) detail.value = app.id;
       }
     }
-    return {
-      ruleId: rule.id,
-      severity: rule.severity,
-      title: rule.title,
-      message: rule.message,
-      references: rule.references,
-      pack: rule.pack,
-      target: target.id,
-      app,
-      matchedOn,
-    };
+    return ruleFinding(rule, target.id, app, matchedOn);
   });
   return { findings, notes: packed.notes };
 };
