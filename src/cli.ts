@@ -164,6 +164,7 @@ interface ScanFlags {
   output?: OutputSpec[];
   failOn?: FailOn;
   includeInventory?: boolean;
+  sarifOmitWaived?: boolean;
   verifySignatures?: boolean;
   color?: boolean;
   timeout?: number;
@@ -256,6 +257,7 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
       chalk: toStdout ? makeChalk(flags.color, process.stdout) : new Chalk({ level: 0 }),
       version: VERSION,
       includeInventory: flags.includeInventory === true,
+      omitWaived: flags.sarifOmitWaived === true,
     };
     if (toStdout && process.stdout.columns) ctx.width = process.stdout.columns;
     const text = reporters[out.format].render(result, ctx);
@@ -384,6 +386,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'fail at or above this severity (critical|high|medium|low|info|none)',
       parseFailOn,
     )
+    .option('--sarif-omit-waived', 'leave waived findings out of SARIF (default: accepted suppressions)')
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')
     .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)

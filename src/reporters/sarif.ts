@@ -56,7 +56,10 @@ export const fingerprint = (f: Finding): string =>
   hash(f.ruleId, f.app.platform, f.app.id, f.target, f.app.user);
 
 export const renderSarif: Reporter = (result: ScanResult, ctx) => {
-  const all = [...result.findings, ...result.notes];
+  const findings = ctx.omitWaived
+    ? result.findings.filter((f) => f.waiver?.status !== 'applied')
+    : result.findings;
+  const all = [...findings, ...result.notes];
   const ruleIds = [...new Set(all.map((f) => f.ruleId))].sort();
   const firstFinding = new Map(all.map((f) => [f.ruleId, f] as const));
   const rules = ruleIds.map((id) => {

@@ -9,6 +9,11 @@ export interface ReporterContext {
   version: string;
   /** Include every app (not just findings) where the format supports it. */
   includeInventory: boolean;
+  /**
+   * Leave waived findings out of SARIF instead of reporting them as accepted suppressions (GitHub
+   * code scanning keeps suppressed alerts open; many users strip them before upload).
+   */
+  omitWaived?: boolean;
   /** Terminal width for the table reporter. */
   width?: number;
 }

@@ -115,6 +115,14 @@ describe('SARIF report', () => {
     expect(run.invocations[0].toolExecutionNotifications.length).toBeGreaterThan(0);
   });
 
+  it('can leave waived findings out (for uploads that keep suppressed alerts open)', () => {
+    const waived = fixtureResult.findings.filter((f) => f.waiver?.status === 'applied').length;
+    expect(waived).toBeGreaterThan(0);
+    const omitted = JSON.parse(renderSarif(fixtureResult, fixtureContext({ omitWaived: true }))).runs[0];
+    expect(omitted.results).toHaveLength(run.results.length - waived);
+    expect(omitted.results.some((r: { suppressions?: unknown }) => r.suppressions)).toBe(false);
+  });
+
   it.skipIf(!existsSync(MULTITOOL))('passes the official SARIF validator (sarif-multitool validate)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'appwarden-sarif-'));
     const file = path.join(dir, 'report.sarif');
