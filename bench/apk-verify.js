@@ -4,64 +4,21 @@
 // Run after `npm run build` (or point APPWARDEN_DIST at another tsc output): node bench/apk-verify.js [5 100]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { storedZipWriter } from './stored-zip.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.env.APPWARDEN_DIST ?? join(here, '../dist');
 const { readApkFile } = await import(pathToFileURL(join(dist, 'sources/apk.js')).href);
 
-const u16 = (v) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v);
-  return b;
-};
-const u32 = (v) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-};
-
 /** A stored-entries ZIP: the fixture's manifest and resources, then alternating random and zero blobs. */
 function makeUnsignedApk(path, totalBytes) {
   const fixture = join(here, '../fixtures/apk/unsigned.apk');
-  const fd = openSync(path, 'w');
-  const central = [];
-  let offset = 0;
-  const add = (name, data) => {
-    const n = Buffer.from(name);
-    const header = [
-      u16(20),
-      u16(0x0800),
-      u16(0),
-      u32(0),
-      u32(crc32(data)),
-      u32(data.length),
-      u32(data.length),
-      u16(n.length),
-    ];
-    const local = Buffer.concat([u32(0x04034b50), ...header, u16(0), n]);
-    writeSync(fd, local);
-    writeSync(fd, data);
-    central.push(
-      Buffer.concat([
-        u32(0x02014b50),
-        u16(20),
-        ...header,
-        u16(0),
-        u16(0),
-        u16(0),
-        u16(0),
-        u32(0),
-        u32(offset),
-        n,
-      ]),
-    );
-    offset += local.length + data.length;
-  };
+  const zip = storedZipWriter(path);
   // The fixture's manifest and resources, walked through its local headers (it has no data descriptors).
   const src = readFileSync(fixture);
   for (let p = 0; src.readUInt32LE(p) === 0x04034b50; ) {
@@ -71,32 +28,17 @@ function makeUnsignedApk(path, totalBytes) {
     const extra = src.readUInt16LE(p + 28);
     const name = src.subarray(p + 30, p + 30 + nameLen).toString();
     const data = src.subarray(p + 30 + nameLen + extra, p + 30 + nameLen + extra + size);
-    add(name, method === 0 ? data : inflateRawSync(data));
+    zip.add(name, method === 0 ? data : inflateRawSync(data));
     p += 30 + nameLen + extra + size;
   }
   const chunk = Math.min(8 * 1024 * 1024, Math.floor(totalBytes / 5));
   const random = randomBytes(chunk);
   const zeros = Buffer.alloc(chunk);
-  for (let i = 0; offset < totalBytes - 1024; i++) {
-    const left = totalBytes - 1024 - offset;
-    add(`assets/blob${i}.bin`, (i % 2 ? zeros : random).subarray(0, Math.min(chunk, left)));
+  for (let i = 0; zip.offset < totalBytes - 1024; i++) {
+    const left = totalBytes - 1024 - zip.offset;
+    zip.add(`assets/blob${i}.bin`, (i % 2 ? zeros : random).subarray(0, Math.min(chunk, left)));
   }
-  const cd = Buffer.concat(central);
-  writeSync(fd, cd);
-  writeSync(
-    fd,
-    Buffer.concat([
-      u32(0x06054b50),
-      u16(0),
-      u16(0),
-      u16(central.length),
-      u16(central.length),
-      u32(cd.length),
-      u32(offset),
-      u16(0),
-    ]),
-  );
-  closeSync(fd);
+  zip.close();
 }
 
 const best = async (fn, rounds = 3) => {

@@ -4,21 +4,11 @@
 // Run after `npm run build`: node bench/apk.js
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { crc32 } from 'node:zlib';
+import { storedZipWriter } from './stored-zip.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '../dist');
@@ -155,17 +145,6 @@ function timeAndroguard(files) {
   return files.length / Number(out.trim().split('\n').pop());
 }
 
-const u16 = (v) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v);
-  return b;
-};
-const u32 = (v) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-};
-
 /**
  * Write an APK of about `totalBytes`: the fixture's manifest and resources.arsc, stored entries of
  * random and zero data, and the fixture's APK Signing Block copied verbatim. apksigner would take
@@ -189,65 +168,16 @@ async function makeBigApk(path, totalBytes, fixture) {
   const block = await reader.read(dir.centralDirectory.offset - blockSize, blockSize);
   await reader.close();
 
-  const fd = openSync(path, 'w');
-  const central = [];
-  let offset = 0;
-  const add = (name, data) => {
-    const n = Buffer.from(name);
-    const crc = crc32 ? crc32(data) : 0;
-    const header = [
-      u16(20),
-      u16(0x0800),
-      u16(0),
-      u32(0),
-      u32(crc),
-      u32(data.length),
-      u32(data.length),
-      u16(n.length),
-    ];
-    const local = Buffer.concat([u32(0x04034b50), ...header, u16(0), n]);
-    writeSync(fd, local);
-    writeSync(fd, data);
-    central.push(
-      Buffer.concat([
-        u32(0x02014b50),
-        u16(20),
-        ...header,
-        u16(0),
-        u16(0),
-        u16(0),
-        u16(0),
-        u32(0),
-        u32(offset),
-        n,
-      ]),
-    );
-    offset += local.length + data.length;
-  };
-  add('AndroidManifest.xml', Buffer.from(manifest));
-  add('resources.arsc', Buffer.from(arsc));
+  const zip = storedZipWriter(path);
+  zip.add('AndroidManifest.xml', Buffer.from(manifest));
+  zip.add('resources.arsc', Buffer.from(arsc));
   const chunk = Math.min(8 * 1024 * 1024, Math.floor(totalBytes / 5));
   const random = randomBytes(chunk);
   const zeros = Buffer.alloc(chunk);
-  for (let i = 0; offset < totalBytes - chunk; i++) add(`assets/blob${i}.bin`, i % 2 ? zeros : random);
-  writeSync(fd, block);
-  offset += block.length;
-  const cd = Buffer.concat(central);
-  writeSync(fd, cd);
-  writeSync(
-    fd,
-    Buffer.concat([
-      u32(0x06054b50),
-      u16(0),
-      u16(0),
-      u16(central.length),
-      u16(central.length),
-      u32(cd.length),
-      u32(offset),
-      u16(0),
-    ]),
-  );
-  closeSync(fd);
+  for (let i = 0; zip.offset < totalBytes - chunk; i++)
+    zip.add(`assets/blob${i}.bin`, i % 2 ? zeros : random);
+  zip.raw(block);
+  zip.close();
 }
 
 const fmt = (n, digits = 1) => (n === undefined ? 'n/a' : n.toFixed(digits));
