@@ -2,7 +2,7 @@
 // Generates the saved-listing fixtures that are tedious or impossible to write by hand (exact bytes:
 // BOM, CRLF, ANSI escapes, bidi overrides; every pm-list flag combination) and the demo inputs.
 // Run from the repository root: `node scripts/make-listing-fixtures.mjs`. Output is deterministic.
-// All content is written here in the formats documented in /work/shared/reference/device-formats.md;
+// All content is written here in the formats documented in ../shared/reference/device-formats.md (the reference notes beside the repository);
 // nothing is copied from captured samples. Certificate digests are synthetic (sha256 of a label)
 // except TikTok's, which is the published certificate A (ban-lists.md §2.1, confidence High).
 import { createHash } from 'node:crypto';
@@ -68,7 +68,7 @@ const fieldFlags = ['-f', '-i', '-U', '--show-versioncode'];
 let allFlags = '';
 for (let mask = 0; mask < 16; mask++) {
   const flags = fieldFlags.filter((_, i) => mask & (1 << i));
-  allFlags += `$ adb shell pm list packages ${flags.join(' ')}`.trimEnd() + '\n';
+  allFlags += `${`$ adb shell pm list packages ${flags.join(' ')}`.trimEnd()}\n`;
   for (const a of PM_APPS) {
     let line = 'package:';
     if (flags.includes('-f')) line += `${a.path}=`;

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readApkFile } from '../../src/sources/apk.js';
+import { hasShared, sharedPath } from '../shared.js';
 
 /**
  * Differential test: for every fixture APK, appwarden agrees with `aapt dump badging` and
@@ -112,7 +113,7 @@ describe.skipIf(!haveTools)(
   },
 );
 
-const corpus = '/work/shared/corpus';
+const corpus = sharedPath('corpus');
 const groundTruthPath = join(corpus, 'ground-truth/apk.json');
 
 interface Truth {
@@ -130,28 +131,31 @@ interface Truth {
   };
 }
 
-describe.skipIf(!existsSync(groundTruthPath))('conformance with the shared APK corpus', () => {
-  const truth = existsSync(groundTruthPath)
-    ? (JSON.parse(readFileSync(groundTruthPath, 'utf8')) as Record<string, Truth>)
-    : {};
-  for (const [file, t] of Object.entries(truth)) {
-    it(file, async () => {
-      const { target } = await readApkFile(join(corpus, file));
-      const app = target.apps[0];
-      if (!t.aapt_dump_badging.package) {
-        expect(target.status).toBe('failed');
-        expect(target.error).toMatch(/AndroidManifest/);
-        return;
-      }
-      expect(app).toBeDefined();
-      expect(app?.id).toBe(t.aapt_dump_badging.package);
-      expect(String(app?.versionCode)).toBe(t.aapt_dump_badging.versionCode);
-      expect(app?.versionName).toBe(t.aapt_dump_badging.versionName);
-      expect(app?.name ?? '').toBe(t.aapt_dump_badging.label);
-      const signer = t.apksigner_verify_print_certs;
-      expect(app?.publisher.certSha256 ?? []).toEqual(signer.signers.map((s) => s.certSha256));
-      expect(app?.publisher.certSubjects ?? []).toEqual(signer.signers.map((s) => s.dn));
-      if (signer.verifies) expect((app?.signingSchemes ?? []).join('+')).toBe(signer.schemes);
-    });
-  }
-});
+describe.skipIf(!hasShared('corpus', 'ground-truth', 'apk.json'))(
+  'conformance with the shared APK corpus',
+  () => {
+    const truth = existsSync(groundTruthPath)
+      ? (JSON.parse(readFileSync(groundTruthPath, 'utf8')) as Record<string, Truth>)
+      : {};
+    for (const [file, t] of Object.entries(truth)) {
+      it(file, async () => {
+        const { target } = await readApkFile(join(corpus, file));
+        const app = target.apps[0];
+        if (!t.aapt_dump_badging.package) {
+          expect(target.status).toBe('failed');
+          expect(target.error).toMatch(/AndroidManifest/);
+          return;
+        }
+        expect(app).toBeDefined();
+        expect(app?.id).toBe(t.aapt_dump_badging.package);
+        expect(String(app?.versionCode)).toBe(t.aapt_dump_badging.versionCode);
+        expect(app?.versionName).toBe(t.aapt_dump_badging.versionName);
+        expect(app?.name ?? '').toBe(t.aapt_dump_badging.label);
+        const signer = t.apksigner_verify_print_certs;
+        expect(app?.publisher.certSha256 ?? []).toEqual(signer.signers.map((s) => s.certSha256));
+        expect(app?.publisher.certSubjects ?? []).toEqual(signer.signers.map((s) => s.dn));
+        if (signer.verifies) expect((app?.signingSchemes ?? []).join('+')).toBe(signer.schemes);
+      });
+    }
+  },
+);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,6 +8,7 @@ import {
 } from '../../src/parsers/apk-signing-block.js';
 import { findEndOfCentralDirectory } from '../../src/parsers/zip.js';
 import { attachSplits, readApkFile } from '../../src/sources/apk.js';
+import { hasShared, sharedPath } from '../shared.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/apk');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
@@ -80,8 +81,8 @@ describe('APK Signing Block', () => {
       ...readdirSync(dir)
         .filter((f) => f.endsWith('.apk'))
         .map((f) => join(dir, f)),
-      ...(existsSync('/work/shared/corpus/apk')
-        ? readdirSync('/work/shared/corpus/apk').map((f) => join('/work/shared/corpus/apk', f))
+      ...(hasShared('corpus', 'apk')
+        ? readdirSync(sharedPath('corpus', 'apk')).map((f) => join(sharedPath('corpus', 'apk'), f))
         : []),
     ];
     for (const file of files) {
@@ -101,10 +102,10 @@ describe('APK Signing Block', () => {
 });
 
 describe('v1 signatures', () => {
-  it.skipIf(!existsSync('/work/shared/corpus/apk/partialsignature.apk'))(
+  it.skipIf(!hasShared('corpus', 'apk', 'partialsignature.apk'))(
     'ignores a signature block without its .SF',
     async () => {
-      const { target } = await readApkFile('/work/shared/corpus/apk/partialsignature.apk');
+      const { target } = await readApkFile(sharedPath('corpus', 'apk', 'partialsignature.apk'));
       expect(target.apps[0]?.publisher.certSha256).toEqual([
         '1e3bf46f964d494c9094cbf1a7ebec99b63d4acf6ae7519287d94faf5ea6871b',
       ]);

@@ -19,6 +19,7 @@ import { findEndOfCentralDirectory } from '../../src/parsers/zip.js';
 import { readApk, readApkFile } from '../../src/sources/apk.js';
 import { verifyApkSignatures } from '../../src/sources/apk-verify.js';
 import { type ByteReader, memoryByteReader } from '../../src/sources/byte-reader.js';
+import { hasShared, sharedPath } from '../shared.js';
 
 /**
  * v2/v3 signature verification: agreement with apksigner on every fixture and corpus APK, one-byte
@@ -27,7 +28,7 @@ import { type ByteReader, memoryByteReader } from '../../src/sources/byte-reader
 
 const root = join(import.meta.dirname, '../..');
 const fixtureDirs = [join(root, 'fixtures/apk'), join(root, 'fixtures/devices/apk')];
-const corpus = '/work/shared/corpus';
+const corpus = sharedPath('corpus');
 const groundTruthPath = join(corpus, 'ground-truth/apk.json');
 
 const has = (tool: string): boolean => {
@@ -445,7 +446,7 @@ describe.skipIf(!openssl)('APKs signed here with each supported algorithm', () =
 interface GroundTruth {
   apksigner_verify_print_certs: { verifies: boolean; schemes: string };
 }
-const groundTruth: Record<string, GroundTruth> = existsSync(groundTruthPath)
+const groundTruth: Record<string, GroundTruth> = hasShared('corpus', 'ground-truth', 'apk.json')
   ? (JSON.parse(readFileSync(groundTruthPath, 'utf8')) as Record<string, GroundTruth>)
   : {};
 const corpusFiles = Object.keys(groundTruth).filter((f) => f.endsWith('.apk') && existsSync(join(corpus, f)));

@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hasShared, repoRoot, sharedPath } from '../shared.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { repoRoot };
 export const fixture = (...parts: string[]): string => path.join(repoRoot, 'fixtures', ...parts);
 
-/** A file or folder of the shared reference corpus, when this checkout sits beside it. */
+/** A file or folder of the shared reference corpus (undefined outside CI when it is absent). */
 export const shared = (...parts: string[]): string | undefined =>
-  [path.join('/work/shared', ...parts), path.resolve(repoRoot, '..', 'shared', ...parts)].find((p) =>
-    existsSync(p),
-  );
+  hasShared(...parts) ? sharedPath(...parts) : undefined;

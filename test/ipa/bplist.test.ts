@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { writeBinaryPlist } from '../../scripts/bplist-writer.mjs';
 import { isBinaryPlist, parseBinaryPlist } from '../../src/parsers/bplist.js';
 import type { PlistValue } from '../../src/parsers/plist.js';
 import { ParseError } from '../../src/parsers/types.js';
+import { hasShared, sharedPath } from '../shared.js';
 
-const MVT = '/work/shared/device-samples/ios/mvt_ios_backup_Info.plist';
-const SAMPLE_FROM_SHARED = '../shared/device-samples/ios/mvt_ios_backup_Info.plist';
-const mvtPath = [MVT, SAMPLE_FROM_SHARED].find((p) => existsSync(p));
+const MVT = ['device-samples', 'ios', 'mvt_ios_backup_Info.plist'];
+const mvtPath = hasShared(...MVT) ? sharedPath(...MVT) : undefined;
 
 /** Assembles a bplist from raw object encodings (1-byte refs and offsets unless the file grows past 255). */
 const assemble = (objects: number[][], top = 0, trailerPatch?: (trailer: Uint8Array) => void): Uint8Array => {

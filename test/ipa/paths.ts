@@ -1,8 +1,7 @@
-/** Where the shared reference corpus lives (tests skip when it is absent, as in a fresh clone). */
-import { existsSync } from 'node:fs';
+/** Where the shared reference corpus lives (tests skip when it is absent outside CI; CI requires it). */
 import { join } from 'node:path';
+import { hasShared, SHARED_DIR } from '../shared.js';
 
-const candidates = ['/work/shared', join(process.cwd(), '..', 'shared')];
-export const SHARED = candidates.find((dir) => existsSync(join(dir, 'corpus')));
+export const SHARED = hasShared('corpus') ? SHARED_DIR : undefined;
 export const corpus = (...parts: string[]): string => join(SHARED ?? '/nonexistent', 'corpus', ...parts);
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'ipa');

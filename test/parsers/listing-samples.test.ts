@@ -1,14 +1,15 @@
-// Conformance against real captures in /work/shared/device-samples (skipped when absent).
+// Conformance against real captures in ../shared/device-samples (required under CI).
 // Every expected value below was read from the sample file itself.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectListingFormat, parseListing } from '../../src/parsers/listing.js';
 import { decodeText } from '../../src/parsers/text.js';
 import type { ParsedInventory } from '../../src/parsers/types.js';
+import { hasShared, sharedPath } from '../shared.js';
 import { app, ids } from './listing-helpers.js';
 
-const ROOT = '/work/shared/device-samples';
-const present = existsSync(ROOT);
+const ROOT = sharedPath('device-samples');
+const present = hasShared('device-samples');
 const read = (rel: string): string => decodeText(readFileSync(`${ROOT}/${rel}`));
 const parse = (rel: string): ParsedInventory => {
   const text = read(rel);

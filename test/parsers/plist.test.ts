@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPlistDict, parsePlistXml } from '../../src/parsers/plist.js';
 import { ParseError } from '../../src/parsers/types.js';
+import { hasShared, sharedPath } from '../shared.js';
 
 const wrap = (body: string): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n${body}\n</plist>\n`;
@@ -77,24 +78,18 @@ describe('XML plist parser', () => {
     expect(() => parsePlistXml('<plist><string>x</string></plist>', { maxLength: 10 })).toThrow(/too large/);
   });
 
-  it.skipIf(
-    !(() => {
-      try {
-        readFileSync('/work/shared/corpus/plist/apple-tv-basic.plist');
-        return true;
-      } catch {
-        return false;
-      }
-    })(),
-  )('reads the real Info.plist samples in the shared corpus', () => {
-    const tv = parsePlistXml(readFileSync('/work/shared/corpus/plist/apple-tv-basic.plist', 'utf8'));
-    expect(isPlistDict(tv) && tv.CFBundleName).toBe('XplorerTV');
-    expect(isPlistDict(tv) && tv.CFBundleVersion).toBe('1');
-    // This one is a binary plist: the XML parser must say so rather than misread it.
-    expect(() =>
-      parsePlistXml(readFileSync('/work/shared/corpus/plist/unversal-background.plist', 'latin1')),
-    ).toThrow(/binary plist/);
-  });
+  it.skipIf(!hasShared('corpus', 'plist', 'apple-tv-basic.plist'))(
+    'reads the real Info.plist samples in the shared corpus',
+    () => {
+      const tv = parsePlistXml(readFileSync(sharedPath('corpus', 'plist', 'apple-tv-basic.plist'), 'utf8'));
+      expect(isPlistDict(tv) && tv.CFBundleName).toBe('XplorerTV');
+      expect(isPlistDict(tv) && tv.CFBundleVersion).toBe('1');
+      // This one is a binary plist: the XML parser must say so rather than misread it.
+      expect(() =>
+        parsePlistXml(readFileSync(sharedPath('corpus', 'plist', 'unversal-background.plist'), 'latin1')),
+      ).toThrow(/binary plist/);
+    },
+  );
 
   it('never throws anything but ParseError on arbitrary input (fuzz)', () => {
     const fragments = fc.constantFrom(
