@@ -165,6 +165,7 @@ interface ScanFlags {
   failOn?: FailOn;
   includeInventory?: boolean;
   sarifOmitWaived?: boolean;
+  exclude?: string[];
   verifySignatures?: boolean;
   color?: boolean;
   timeout?: number;
@@ -239,6 +240,7 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     tools: toolsFromEnv(),
     timeoutMs: timeoutFrom(flags),
     verifySignatures: flags.verifySignatures === true,
+    exclude: [...(settings().exclude ?? []), ...(flags.exclude ?? [])],
   };
   const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
   if (waivers) options.waivers = waivers;
@@ -368,7 +370,10 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .description(
       'scan inputs (files, folders, `-` for stdin, android[:SERIAL], ios[:UDID]; none = all devices)',
     )
-    .argument('[inputs...]', 'listings, APK/IPA files, image folders, `-`, android[:SERIAL], ios[:UDID]')
+    .argument(
+      '[inputs...]',
+      'listings, APK/IPA files, folders, `-`, android[:SERIAL], ios[:UDID]. `android` and `ios` always mean devices: write a folder of that name as a path (./android)',
+    )
     .option(
       '-r, --rules <file|pack>',
       'rule file or shipped pack name (repeatable; default: ca-gov)',
@@ -385,6 +390,11 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       '--fail-on <severity>',
       'fail at or above this severity (critical|high|medium|low|info|none)',
       parseFailOn,
+    )
+    .option(
+      '-e, --exclude <glob>',
+      'leave paths out of folder scans (repeatable; `*.md` matches at any depth, `old/**` below the folder); excluded paths are listed as skipped',
+      collectList,
     )
     .option('--sarif-omit-waived', 'leave waived findings out of SARIF (default: accepted suppressions)')
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')

@@ -18,6 +18,8 @@ export interface Config {
   waivers?: string;
   failOn?: FailOn;
   timeoutSeconds?: number;
+  /** Globs left out of folder scans, added to any `--exclude` flags. */
+  exclude?: string[];
 }
 
 const configSpec: ObjectSpec = {
@@ -27,6 +29,10 @@ const configSpec: ObjectSpec = {
     rules: { type: 'strings', description: 'rule files (relative to this file) or shipped pack names' },
     waivers: { type: 'string', description: 'waiver file (relative to this file)' },
     'fail-on': { type: 'enum', description: 'fail threshold', values: [...SEVERITIES, 'none'] },
+    exclude: {
+      type: 'strings',
+      description: 'globs of paths left out of folder scans (listed as skipped in every report)',
+    },
     timeout: {
       type: 'string',
       description: 'seconds for each device command',
@@ -64,5 +70,6 @@ export const loadConfig = (cwd: string, env: NodeJS.ProcessEnv, explicit?: strin
   if (typeof raw.waivers === 'string') config.waivers = path.resolve(dir, raw.waivers);
   if (typeof raw['fail-on'] === 'string') config.failOn = raw['fail-on'] as FailOn;
   if (typeof raw.timeout === 'string') config.timeoutSeconds = Number(raw.timeout);
+  if (Array.isArray(raw.exclude)) config.exclude = raw.exclude as string[];
   return config;
 };

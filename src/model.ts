@@ -199,11 +199,27 @@ export interface WaiverStatus {
   uses: number;
 }
 
+/**
+ * Something a scan met and did not read, on purpose: the user excluded it, its content is known
+ * to hold no apps (a picture, an appwarden report without inventory), or it repeats an input.
+ * Anything else that is not read is a failed target instead, and makes the verdict incomplete.
+ */
+export interface SkippedInput {
+  path: string;
+  /** Why it was not read, in one line. */
+  reason: string;
+  kind: 'excluded' | 'not-app-data' | 'duplicate';
+}
+
 export interface ScanSummary {
   targets: number;
   targetsScanned: number;
   targetsPartial: number;
   targetsFailed: number;
+  /** Targets that leave the verdict incomplete: failed, partial, or read with no apps. */
+  targetsIncomplete: number;
+  /** Inputs deliberately not read (see `ScanResult.skipped`). */
+  skipped: number;
   apps: number;
   findings: number;
   /** Unwaived findings at or above the fail threshold. */
@@ -220,6 +236,8 @@ export interface ScanResult {
   startedAt: string;
   rules: { sources: string[]; count: number; mode: 'denylist' | 'allowlist' | 'mixed'; ids: string[] };
   targets: TargetResult[];
+  /** Inputs the scan met and deliberately did not read, with the reason. */
+  skipped: SkippedInput[];
   findings: Finding[];
   /** Near-miss notes (case-only differences) that are not findings. */
   notes: Finding[];

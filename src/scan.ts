@@ -4,11 +4,10 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { describeError } from './errors.js';
+import { AppwardenError, describeError } from './errors.js';
 import {
   type AppRecord,
   countApps,
-  EXIT,
   type FailOn,
   type Finding,
   failedTarget,
@@ -17,8 +16,8 @@ import {
   type ScanSummary,
   SEVERITIES,
   type Severity,
+  type SkippedInput,
   type TargetResult,
-  type Verdict,
 } from './model.js';
 import { compileRuleSet, type Matcher } from './ruleset/compile.js';
 import { loadRuleSet } from './ruleset/load.js';
@@ -28,12 +27,14 @@ import { fileRegistry, loadDeviceSource } from './sources/index.js';
 import { readListingBytes } from './sources/listing.js';
 import { ListingPool } from './sources/listing-pool.js';
 import type { DeviceInfo, ProgressEvent, SourceContext } from './sources/types.js';
+import { excludeMatcher } from './sources/walk.js';
 import {
   checkTarget,
   mergeDuplicateApps,
   type PackedTargetFindings,
   unpackFindings,
 } from './target-findings.js';
+import { isActive, scanVerdict, sortFindings } from './verdict.js';
 import { applyWaivers, loadWaivers, type Waiver } from './waivers.js';
 
 export interface ScanOptions {
@@ -63,6 +64,12 @@ export interface ScanOptions {
   /** Verify APK v2/v3/v3.1 signatures (reads every APK in full). Off: identities are extracted only. */
   verifySignatures?: boolean;
   /**
+   * Globs of paths to leave out of folder scans (`--exclude`): matched against the path below the
+   * folder, or against the name at any depth when the glob has no `/`. Excluded paths are listed as
+   * skipped in the result.
+   */
+  exclude?: string[];
+  /**
    * Worker threads that read and check the listings of a folder alongside the main thread.
    * Default: one per core besides the main thread's (at most 4) for folders of at least 1,000
    * files; 0 reads everything in this thread; a positive number uses that many workers for every
@@ -89,11 +96,15 @@ type InputSpec =
 
 const DEVICE_SPEC = /^(android|ios)(?::(.+))?$/;
 
-/** `android`/`ios` (optionally `:ID`) name devices unless a file of that name exists. */
-export const classifyInput = (input: string, exists: (p: string) => boolean): InputSpec => {
+/**
+ * `android`/`ios` (optionally `:ID`) always name devices, whatever files the current folder holds:
+ * a folder called `android` is scanned when written as a path (`./android`). A scan that read a
+ * folder when the user meant the phone would pass on the wrong thing.
+ */
+export const classifyInput = (input: string): InputSpec => {
   if (input === '-') return { kind: 'stdin' };
   const m = DEVICE_SPEC.exec(input);
-  if (m && !exists(input)) {
+  if (m) {
     const spec: InputSpec = { kind: 'device', platform: m[1] as Platform, raw: input };
     if (m[2]) spec.id = m[2];
     return spec;
@@ -214,12 +225,12 @@ export const collectEach = async (
   options: ScanOptions,
   emit: Emit,
   offload?: FolderOffload,
+  onSkip: (skipped: SkippedInput) => void = () => {},
 ): Promise<void> => {
   const ctx = sourceContext(options);
-  const { existsSync } = await import('node:fs');
   const specs: InputSpec[] =
     options.inputs.length > 0
-      ? options.inputs.map((i) => classifyInput(i, existsSync))
+      ? options.inputs.map((i) => classifyInput(i))
       : (['android', 'ios'] as const).map((platform) => ({
           kind: 'device',
           platform,
@@ -233,9 +244,20 @@ export const collectEach = async (
     else if (t.kind === 'apk') apks.push(t);
     else emit(mergeDuplicateApps(t));
   };
+  const sink = { target: out, skip: onSkip };
+  const pathOptions = { exclude: excludeMatcher(options.exclude ?? []), seen: new Set<string>() };
+  let stdinRead = false;
+  const devicesSeen = new Set<string>();
   for (const spec of specs) {
-    if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, out, offload);
-    else if (spec.kind === 'stdin') {
+    if (spec.kind === 'path') await readPathInput(spec.path, fileRegistry, ctx, sink, pathOptions, offload);
+    else if (spec.kind === 'device') {
+      if (devicesSeen.has(spec.raw))
+        onSkip({ path: spec.raw, reason: 'device given twice', kind: 'duplicate' });
+      devicesSeen.add(spec.raw);
+    } else if (stdinRead) {
+      onSkip({ path: '-', reason: 'standard input given twice (it can be read once)', kind: 'duplicate' });
+    } else {
+      stdinRead = true;
       if (!options.readStdin) out(failedTarget('-', 'stdin', 'standard input is not available'));
       else {
         let bytes: Uint8Array | undefined;
@@ -290,58 +312,8 @@ export const collect = async (options: ScanOptions): Promise<TargetResult[]> => 
   return targets;
 };
 
-const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
-
-/** True when an unwaived finding of this severity fails the run. `info` never fails. */
-export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
-  failOn !== 'none' && severity !== 'info' && severityRank(severity) <= severityRank(failOn);
-
-/**
- * Collation rank of each distinct string: equal ranks exactly where localeCompare says 0, so
- * comparing ranks orders like localeCompare while calling it once per distinct value, not per pair.
- */
-const collationRanks = (values: Iterable<string>): Map<string, number> => {
-  const distinct = [...new Set(values)].sort((a, b) => a.localeCompare(b));
-  const ranks = new Map<string, number>();
-  let rank = 0;
-  for (let i = 0; i < distinct.length; i++) {
-    const value = distinct[i]!;
-    if (i > 0 && distinct[i - 1]!.localeCompare(value) !== 0) rank++;
-    ranks.set(value, rank);
-  }
-  return ranks;
-};
-
-/**
- * Sort findings by target, severity, rule, app id and user (strings by localeCompare). Stable, as
- * Array#sort is, so findings equal on every key keep the order they were found in.
- */
-const sortFindings = (findings: Finding[]): void => {
-  if (findings.length < 2) return;
-  const targets = collationRanks(findings.map((f) => f.target));
-  const rules = collationRanks(findings.map((f) => f.ruleId));
-  const ids = collationRanks(findings.map((f) => f.app.id));
-  // One number per key, so the comparator reads arrays instead of calling into ICU.
-  const n = findings.length;
-  const k0 = new Float64Array(n);
-  const k1 = new Float64Array(n);
-  const k2 = new Float64Array(n);
-  const order = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const f = findings[i]!;
-    k0[i] = targets.get(f.target)! * SEVERITIES.length + severityRank(f.severity);
-    k1[i] = rules.get(f.ruleId)!;
-    k2[i] = ids.get(f.app.id)!;
-    order[i] = i;
-  }
-  const users = findings.map((f) => f.app.user ?? -1);
-  order.sort((a, b) => k0[a]! - k0[b]! || k1[a]! - k1[b]! || k2[a]! - k2[b]! || users[a]! - users[b]!);
-  const sorted = order.map((i) => findings[i]!);
-  for (let i = 0; i < n; i++) findings[i] = sorted[i]!;
-};
-
-/** A target that could not be read, was read in part, or held no apps leaves the scan incomplete. */
-export const isIncomplete = (t: TargetResult): boolean => t.status !== 'scanned' || countApps(t) === 0;
+/** @deprecated kept for the public API; see verdict.ts. */
+export { failsAt, isIncomplete } from './verdict.js';
 
 export interface EvaluateOptions {
   failOn?: FailOn;
@@ -362,6 +334,7 @@ export class Evaluation {
   private readonly targets: TargetResult[] = [];
   private readonly findings: Finding[] = [];
   private readonly notes: Finding[] = [];
+  private readonly skipped: SkippedInput[] = [];
 
   constructor(
     private readonly ruleSet: RuleSet,
@@ -375,6 +348,11 @@ export class Evaluation {
   /** Check one target; with keepApps false its app list is dropped once counted. */
   add(target: TargetResult, keepApps = true): void {
     this.addChecked(target, checkTarget(target, this.matcher, this.packs, keepApps));
+  }
+
+  /** An input the scan deliberately did not read: listed in every report, never a target. */
+  skip(skipped: SkippedInput): void {
+    this.skipped.push(skipped);
   }
 
   /** A target already checked (by a listing worker): its findings join the scan's as they are. */
@@ -401,11 +379,8 @@ export class Evaluation {
     sortFindings(findings);
     sortFindings(notes);
     const waivers = applyWaivers(this.options.waivers ?? [], findings, targets, now);
-    const live = findings.filter((f) => f.waiver?.status !== 'applied');
-    const failing = live.filter((f) => failsAt(f.severity, failOn)).length;
-    const incomplete = targets.length === 0 || targets.some(isIncomplete);
-    // Findings win over incomplete: a banned app found is a failure whatever else could not be read.
-    const result: Verdict = failing > 0 ? 'fail' : incomplete ? 'incomplete' : 'pass';
+    const live = findings.filter(isActive);
+    const verdict = scanVerdict(targets, findings, failOn);
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
     for (const f of live) bySeverity[f.severity]++;
     const summary: ScanSummary = {
@@ -413,16 +388,18 @@ export class Evaluation {
       targetsScanned: targets.filter((t) => t.status === 'scanned').length,
       targetsPartial: targets.filter((t) => t.status === 'partial').length,
       targetsFailed: targets.filter((t) => t.status === 'failed').length,
+      targetsIncomplete: verdict.incomplete,
+      skipped: this.skipped.length,
       apps: targets.reduce((n, t) => n + countApps(t), 0),
       findings: findings.length,
-      failing,
+      failing: verdict.failing,
       waived: findings.length - live.length,
       bySeverity,
     };
     const modes = new Set(ruleSet.packs.map((p) => p.mode));
     return {
-      result,
-      exitCode: result === 'fail' ? EXIT.fail : result === 'incomplete' ? EXIT.incomplete : EXIT.pass,
+      result: verdict.result,
+      exitCode: verdict.exitCode,
       failOn,
       startedAt: now.toISOString(),
       rules: {
@@ -435,6 +412,7 @@ export class Evaluation {
         ],
       },
       targets,
+      skipped: this.skipped,
       findings,
       notes,
       waivers,
@@ -454,9 +432,23 @@ export const evaluate = (
   return evaluation.finish();
 };
 
+/**
+ * A rule set with no rules (a publishers file, an empty pack) would pass everything: refuse it
+ * rather than report a pass that checked nothing.
+ */
+export const requireRules = (ruleSet: RuleSet): void => {
+  if (ruleSet.rules.length > 0 || ruleSet.packs.some((p) => p.allowlist)) return;
+  const from = ruleSet.sources.length > 0 ? ruleSet.sources.join(', ') : 'the rule set';
+  throw new AppwardenError(
+    'RULES_INVALID',
+    `no rules: ${from} defines no rules to check (a publishers file only names publishers; use a pack or a rule file)`,
+  );
+};
+
 /** The library entry point: collect every input and check it against the rule set. */
 export const scan = async (options: ScanOptions): Promise<ScanResult> => {
   const ruleSet = options.ruleSet ?? loadRuleSet(options.rules ?? []);
+  requireRules(ruleSet);
   const waivers =
     typeof options.waivers === 'string' ? loadWaivers(options.waivers) : (options.waivers ?? []);
   const evaluateOptions: EvaluateOptions = { waivers, now: options.now ?? new Date() };
@@ -479,6 +471,7 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
       options,
       (t, checked) => (checked ? evaluation.addChecked(t, checked) : evaluation.add(t, keepApps)),
       offload,
+      (skipped) => evaluation.skip(skipped),
     );
   } finally {
     await pool?.close();

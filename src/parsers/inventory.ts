@@ -144,6 +144,26 @@ const readProfiles = (v: Json | undefined): ProfileInfo[] | undefined => {
   });
 };
 
+/**
+ * True for an appwarden JSON report that carries no app list for any target (one written without
+ * the inventory): it is the output of an earlier scan, not a device's inventory.
+ */
+export const isReportWithoutInventory = (text: string): boolean => {
+  if (!looksLikeInventory(text)) return false;
+  let doc: Json;
+  try {
+    doc = JSON.parse(text) as Json;
+  } catch {
+    return false;
+  }
+  return (
+    isObj(doc) &&
+    Array.isArray(doc.targets) &&
+    Array.isArray(doc.findings) &&
+    doc.targets.every((t) => !isObj(t) || !Array.isArray(t.apps))
+  );
+};
+
 /** Parse an inventory or a JSON report with inventory into targets. `path` is the file it came from. */
 export const parseInventory = (text: string, path: string): TargetResult[] => {
   let doc: Json;

@@ -46,6 +46,7 @@ export const toJsonDocument = (result: ScanResult, version: string, includeInven
     rules: result.rules,
     summary: result.summary,
     targets: result.targets.map((t) => target(t, includeInventory)),
+    skipped: result.skipped,
     findings: result.findings,
     notes: result.notes,
     waivers: result.waivers,

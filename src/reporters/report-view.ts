@@ -3,51 +3,45 @@
  * ordering, per-target verdicts, profile names, evidence wording. Returned strings are NOT escaped for
  * any format; each reporter escapes for its own syntax.
  */
-import {
-  type AppRecord,
-  type FailOn,
-  type Finding,
-  type MatchDetail,
-  type ProfileInfo,
-  type Publisher,
-  type ScanResult,
-  SEVERITIES,
-  type Severity,
-  type TargetKind,
-  type TargetResult,
-  type Verdict,
-  type WaiverRef,
+import type {
+  AppRecord,
+  FailOn,
+  Finding,
+  MatchDetail,
+  ProfileInfo,
+  Publisher,
+  ScanResult,
+  TargetKind,
+  TargetResult,
+  Verdict,
+  WaiverRef,
 } from '../model.js';
+import {
+  isIncomplete,
+  sortFindings as sortInPlace,
+  type TargetVerdict,
+  targetVerdict as targetVerdictOf,
+  targetVerdicts,
+} from '../verdict.js';
 import { sanitizeText } from './sanitize.js';
 
-export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
-
-/** True when the finding is not waived (an expired waiver no longer waives). */
-export const isActive = (finding: Finding): boolean => finding.waiver?.status !== 'applied';
-
-export const isFailing = (finding: Finding, failOn: FailOn): boolean =>
-  failOn !== 'none' && isActive(finding) && severityRank(finding.severity) <= severityRank(failOn);
-
+export { isActive, isFailing, severityRank } from '../verdict.js';
 /** `high and above`, or a note that findings never fail the run. */
 export const thresholdText = (failOn: FailOn): string =>
   failOn === 'none'
     ? 'never fails on findings'
     : failOn === 'info'
-      ? 'fails on any finding'
+      ? 'fails on any finding, info included'
       : `fails on ${failOn} and above`;
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Most severe first, then by target, rule, app and user, so output never depends on scan order. */
-export const sortFindings = (findings: readonly Finding[]): Finding[] =>
-  [...findings].sort(
-    (a, b) =>
-      severityRank(a.severity) - severityRank(b.severity) ||
-      compare(a.target, b.target) ||
-      compare(a.ruleId, b.ruleId) ||
-      compare(a.app.id, b.app.id) ||
-      (a.app.user ?? -1) - (b.app.user ?? -1),
-  );
+/** A copy in the one report order (verdict.ts); the scan's own lists are already in it. */
+export const sortFindings = (findings: readonly Finding[]): Finding[] => {
+  const copy = [...findings];
+  sortInPlace(copy);
+  return copy;
+};
 
 /** Targets whose id is a path the user passed (so annotations can point at the file). */
 const FILE_KINDS: ReadonlySet<TargetKind> = new Set([
@@ -61,16 +55,18 @@ const FILE_KINDS: ReadonlySet<TargetKind> = new Set([
 
 export const isFileTarget = (target: TargetResult): boolean => FILE_KINDS.has(target.kind);
 
-export type TargetVerdict = 'pass' | 'fail' | 'incomplete' | 'failed';
+export { TARGET_VERDICTS, type TargetVerdict } from '../verdict.js';
 
-export const TARGET_VERDICTS: readonly TargetVerdict[] = ['fail', 'incomplete', 'failed', 'pass'];
+const verdictsByResult = new WeakMap<ScanResult, Map<string, TargetVerdict>>();
 
-/** A target fails on its own findings; otherwise an unreadable or partly read target is not a pass. */
+/** The target's verdict, as the scan's verdict module decides it (computed once per result). */
 export const targetVerdict = (target: TargetResult, result: ScanResult): TargetVerdict => {
-  if (result.findings.some((f) => f.target === target.id && isFailing(f, result.failOn))) return 'fail';
-  if (target.status === 'failed') return 'failed';
-  if (target.status === 'partial') return 'incomplete';
-  return 'pass';
+  let verdicts = verdictsByResult.get(result);
+  if (!verdicts) {
+    verdicts = targetVerdicts(result.targets, result.findings, result.failOn);
+    verdictsByResult.set(result, verdicts);
+  }
+  return verdicts.get(target.id) ?? targetVerdictOf(target, false);
 };
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE' };
@@ -80,7 +76,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 /** One sentence that explains the verdict, for banners and summary lines. */
 export const verdictSentence = (result: ScanResult): string => {
   const s = result.summary;
-  const incomplete = s.targetsFailed + s.targetsPartial;
+  const incomplete = s.targetsIncomplete;
   const parts: string[] = [];
   if (result.result === 'fail') {
     parts.push(`${plural(s.failing, 'unwaived finding')} at or above ${result.failOn}`);
@@ -205,8 +201,7 @@ export const topCounts = (keys: readonly string[], limit: number): Array<[string
   return [...counts].sort((a, b) => b[1] - a[1] || compare(a[0], b[0])).slice(0, limit);
 };
 
-export const incompleteTargets = (result: ScanResult): TargetResult[] =>
-  result.targets.filter((t) => t.status !== 'scanned');
+export const incompleteTargets = (result: ScanResult): TargetResult[] => result.targets.filter(isIncomplete);
 
 /** Why a target is not complete, in one line, from its error or its unscanned profiles. */
 export const incompleteReason = (target: TargetResult): string => {
@@ -217,5 +212,6 @@ export const incompleteReason = (target: TargetResult): string => {
       .map((p) => `${profileName(p)} not scanned${p.reason ? `: ${sanitizeText(p.reason)}` : ''}`)
       .join('; ');
   }
+  if (target.status === 'scanned') return 'no apps read';
   return target.status === 'failed' ? 'could not be read' : 'only partly read';
 };

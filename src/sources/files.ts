@@ -1,18 +1,20 @@
 /**
  * Paths given on the command line: files are sniffed by content and handed to the reader that claims
- * them; folders are either a known layout (an Android image) or searched with fast-glob for files
- * any reader claims. One bad file becomes one failed target and never hides the others.
+ * them; folders are walked (walk.ts) and every file in them is read the same way, after any known
+ * layout (an Android image) has read its part. Every file met is a target (read, or failed with the
+ * reason) or a listed skip; one bad file never hides the others.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import fg from 'fast-glob';
+import { readFile, stat } from 'node:fs/promises';
 import { describeError } from '../errors.js';
-import { failedTarget, type TargetResult } from '../model.js';
+import { failedTarget, type SkippedInput, type TargetResult } from '../model.js';
+import { isReportWithoutInventory, looksLikeInventory } from '../parsers/inventory.js';
+import { notAppData } from '../parsers/not-app-data.js';
 import type { PackedTargetFindings } from '../target-findings.js';
 import { fallbackTextReader, takesBytes } from './listing.js';
 import type { ListingPool, PooledTarget } from './listing-pool.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
+import { type ExcludeMatcher, identity, walkFolder } from './walk.js';
 
 const HEAD_BYTES = 4096;
 /**
@@ -78,35 +80,6 @@ const pickReader = (registry: FileRegistry, head: Uint8Array, file: string): Fil
     }
   });
 
-/** Read one file the user named explicitly: unrecognised content is an error, not a skip. */
-export const readFileInput = async (
-  file: string,
-  registry: FileRegistry,
-  ctx: SourceContext,
-): Promise<TargetResult[]> => {
-  let first: FirstRead;
-  try {
-    first = await readFirst(file);
-  } catch (error) {
-    return [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)];
-  }
-  const { head, whole } = first;
-  const reader =
-    pickReader(registry, head, file) ??
-    (fallbackTextReader.detect(head, file) ? fallbackTextReader : undefined);
-  const unrecognised = () => [
-    failedTarget(
-      file,
-      'listing',
-      'not a recognised device listing, inventory, APK, IPA, backup Info.plist or packages.xml',
-    ),
-  ];
-  if (!reader) return unrecognised();
-  const targets = await safeRead(reader, file, ctx, whole);
-  // A reader that looked closer and found the file is not its kind returns nothing.
-  return targets.length > 0 ? targets : unrecognised();
-};
-
 /** `checked`: the target was already checked against the rules (in a listing worker). */
 export type Emit = (target: TargetResult, checked?: PackedTargetFindings) => void;
 
@@ -116,16 +89,26 @@ const FOLDER_CONCURRENCY = 8;
 const POOLED_PER_WORKER = 16;
 
 export type FolderFileRead =
-  /** No reader claims the file. */
-  | { kind: 'skip' }
+  /** Content known to hold no apps (a picture, an appwarden report without inventory). */
+  | { kind: 'skip'; skip: SkippedInput }
   /** The claiming reader is not one `accept` allows. */
   | { kind: 'declined' }
   /** `started`: a reader claimed the file (a file that cannot be read at all is not started). */
   | { kind: 'read'; started: boolean; targets: TargetResult[] };
 
+const UNRECOGNISED =
+  'not a recognised device listing, inventory, APK, IPA, backup Info.plist or packages.xml';
+
+/** Reads the rest of a file whose first read was not all of it (only appwarden reports need this). */
+const readWhole = async (file: string, first: FirstRead): Promise<Uint8Array> =>
+  first.whole ?? new Uint8Array(await readFile(file));
+
 /**
- * Read one file found in a folder. `accept` limits the readers that may run (a listing worker
- * runs only the ones that take bytes); `onStart` is called once a reader claims the file.
+ * Read one file, named by the user or met in a folder: the same rules either way, so a file is
+ * never read in one place and dropped in the other. Every outcome is a target (read, or failed
+ * with the reason) or a skip of content known to hold no apps. `accept` limits the readers that
+ * may run (a listing worker runs only the ones that take bytes); `onStart` is called once a
+ * reader claims the file.
  */
 export const readFolderFile = async (
   file: string,
@@ -144,11 +127,44 @@ export const readFolderFile = async (
       targets: [failedTarget(file, 'listing', `cannot read: ${describeError(error)}`)],
     };
   }
-  const reader = pickReader(registry, first.head, file);
-  if (!reader) return { kind: 'skip' };
+  if (first.head.length === 0) {
+    return { kind: 'read', started: false, targets: [failedTarget(file, 'listing', 'empty file')] };
+  }
+  const headText = Buffer.from(first.head).toString('utf8');
+  if (looksLikeInventory(headText)) {
+    try {
+      const whole = await readWhole(file, first);
+      if (isReportWithoutInventory(Buffer.from(whole).toString('utf8'))) {
+        return {
+          kind: 'skip',
+          skip: { path: file, reason: 'an appwarden report without inventory (write it with --include-inventory to rescan it)', kind: 'not-app-data' },
+        };
+      }
+    } catch {
+      // The reader below reports what is wrong with it.
+    }
+  }
+  const reader =
+    pickReader(registry, first.head, file) ??
+    (fallbackTextReader.detect(first.head, file) ? fallbackTextReader : undefined);
+  if (!reader) {
+    const what = notAppData(first.head);
+    if (what) return { kind: 'skip', skip: { path: file, reason: what, kind: 'not-app-data' } };
+    return {
+      kind: 'read',
+      started: false,
+      targets: [failedTarget(file, 'listing', `unrecognised binary content: ${UNRECOGNISED}`)],
+    };
+  }
   if (accept && !accept(reader)) return { kind: 'declined' };
   onStart?.();
-  return { kind: 'read', started: true, targets: await safeRead(reader, file, ctx, first.whole) };
+  const targets = await safeRead(reader, file, ctx, first.whole);
+  // A reader that looked closer and found the file is not its kind returns nothing.
+  return {
+    kind: 'read',
+    started: true,
+    targets: targets.length > 0 ? targets : [failedTarget(file, 'listing', UNRECOGNISED)],
+  };
 };
 
 /** Something that can read a big folder's listings elsewhere (worker threads). */
@@ -161,6 +177,8 @@ interface FolderItem {
   /** Set when the target-start event is still to be reported (the file was read elsewhere). */
   startLater?: string;
   targets: PooledTarget[];
+  /** Set when the file was skipped as holding no apps. */
+  skip?: SkippedInput;
 }
 
 /** Files the main thread reads ahead of the results it hands on, at most. */
@@ -177,14 +195,14 @@ const YIELD_EVERY = 4;
 const readWithPool = async (
   files: string[],
   pool: ListingPool,
-  pooled: (file: string, pool: ListingPool) => Promise<FolderItem | undefined>,
-  here: (file: string) => Promise<FolderItem | undefined>,
-  consume: (item: FolderItem | undefined) => void,
+  pooled: (file: string, pool: ListingPool) => Promise<FolderItem>,
+  here: (file: string) => Promise<FolderItem>,
+  consume: (item: FolderItem) => void,
 ): Promise<void> => {
   const cap = POOLED_PER_WORKER * pool.size;
   const limit = MAIN_AHEAD;
-  const window: Array<{ settled: boolean; item: Promise<FolderItem | undefined> }> = [];
-  const track = (item: Promise<FolderItem | undefined>) => {
+  const window: Array<{ settled: boolean; item: Promise<FolderItem> }> = [];
+  const track = (item: Promise<FolderItem>) => {
     const entry = { settled: false, item };
     void item.then(() => {
       entry.settled = true;
@@ -214,13 +232,26 @@ const readWithPool = async (
   }
 };
 
-export const readFolderInput = async (
+/** Where a path input's outcomes go: targets as they are read, and what was deliberately skipped. */
+export interface Sink {
+  target: Emit;
+  skip: (skipped: SkippedInput) => void;
+}
+
+/** Settings and state shared by every path input of one scan. */
+export interface PathReadOptions {
+  exclude: ExcludeMatcher;
+  /** Files and folders already read (device:inode), so nothing is read twice. */
+  seen: Set<string>;
+}
+
+/** Folder readers (an Android image) that claim `dir`, with the paths below it they cover. */
+const readKnownLayout = async (
   dir: string,
   registry: FileRegistry,
   ctx: SourceContext,
   emit: Emit,
-  offload?: FolderOffload,
-): Promise<void> => {
+): Promise<Set<string> | undefined> => {
   for (const folder of registry.folders) {
     let claims = false;
     try {
@@ -228,77 +259,82 @@ export const readFolderInput = async (
     } catch {
       claims = false;
     }
-    if (claims) {
-      try {
-        for (const t of await folder.read(dir, ctx)) emit(t);
-      } catch (error) {
-        emit(failedTarget(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
-      }
-      return;
+    if (!claims) continue;
+    try {
+      for (const t of await folder.read(dir, ctx)) emit(t);
+    } catch (error) {
+      emit(failedTarget(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
+    }
+    // Without a list of what it covers, the reader is taken to have read the whole folder.
+    return new Set(folder.covers ? await folder.covers(dir) : ['']);
+  }
+  return undefined;
+};
+
+export const readFolderInput = async (
+  dir: string,
+  registry: FileRegistry,
+  ctx: SourceContext,
+  sink: Sink,
+  options: PathReadOptions,
+  offload?: FolderOffload,
+): Promise<void> => {
+  const emit = sink.target;
+  // An image folder is one target; the rest of the folder (listings saved beside it) is still read.
+  const covered = await readKnownLayout(dir, registry, ctx, emit);
+  if (covered?.has('')) return;
+  const walked = await walkFolder(dir, {
+    exclude: options.exclude,
+    seen: options.seen,
+    maxItems: MAX_FOLDER_FILES,
+    ...(covered ? { covered } : {}),
+  });
+  const files: string[] = [];
+  let emitted = 0;
+  for (const item of walked.items) {
+    if (item.kind === 'file') files.push(item.path);
+    else if (item.kind === 'skip') sink.skip(item.skip);
+    else {
+      emitted++;
+      emit(failedTarget(item.path, 'listing', item.reason));
     }
   }
-  let files: string[];
-  try {
-    files = await fg('**/*', {
-      cwd: dir,
-      onlyFiles: true,
-      followSymbolicLinks: false,
-      dot: false,
-      suppressErrors: true,
-      ignore: ['**/node_modules/**', '**/.git/**', '**/__MACOSX/**'],
-    });
-  } catch (error) {
-    emit(failedTarget(dir, 'listing', `cannot list folder: ${describeError(error)}`));
-    return;
-  }
-  files.sort();
-  const truncated = files.length > MAX_FOLDER_FILES;
-  if (truncated) files = files.slice(0, MAX_FOLDER_FILES);
-  let emitted = 0;
-  let skipped = 0;
-  let first: TargetResult | undefined;
+  const truncated = walked.truncated;
   const here = (t: TargetResult): PooledTarget => ({ target: t, appsRead: t.apps.length });
-  const readHere = async (file: string): Promise<FolderItem | undefined> => {
+  const readHere = async (file: string): Promise<FolderItem> => {
     const read = await readFolderFile(file, registry, ctx, undefined, () =>
       ctx.onProgress?.({ type: 'target-start', target: file }),
     );
-    return read.kind === 'read' ? { targets: read.targets.map(here) } : undefined;
+    return read.kind === 'read'
+      ? { targets: read.targets.map(here) }
+      : read.kind === 'skip'
+        ? { targets: [], skip: read.skip }
+        : { targets: [] };
   };
   const pool = offload?.poolFor(files.length);
-  const readPooled = async (file: string, pool: ListingPool): Promise<FolderItem | undefined> => {
+  const readPooled = async (file: string, pool: ListingPool): Promise<FolderItem> => {
     const reply = await pool.read(file);
     if (reply.kind === 'main') return readHere(file);
-    if (reply.kind === 'skip') return undefined;
+    if (reply.kind === 'skip') return { targets: [], skip: reply.skip };
     return reply.started ? { startLater: file, targets: reply.targets } : { targets: reply.targets };
   };
-  const consume = (item: FolderItem | undefined): void => {
-    if (!item || item.targets.length === 0) {
-      skipped++;
-      return;
-    }
+  const consume = (item: FolderItem): void => {
+    if (item.skip) sink.skip(item.skip);
     if (item.startLater !== undefined) ctx.onProgress?.({ type: 'target-start', target: item.startLater });
     for (const { target: t, appsRead, checked } of item.targets) {
-      first ??= t;
       ctx.onProgress?.({ type: 'target-end', target: t.id, apps: appsRead });
       emitted++;
       emit(t, checked);
     }
   };
-  if (pool)
-    await readWithPool(
-      files.map((rel) => path.join(dir, rel)),
-      pool,
-      readPooled,
-      readHere,
-      consume,
-    );
+  if (pool) await readWithPool(files, pool, readPooled, readHere, consume);
   else {
     // A sliding window keeps output in file order while reads overlap.
-    const window: Array<Promise<FolderItem | undefined>> = [];
+    const window: Array<Promise<FolderItem>> = [];
     let next = 0;
     const fill = () => {
       while (window.length < FOLDER_CONCURRENCY && next < files.length) {
-        window.push(readHere(path.join(dir, files[next++]!)));
+        window.push(readHere(files[next++]!));
       }
     };
     fill();
@@ -308,41 +344,29 @@ export const readFolderInput = async (
       consume(item);
     }
   }
-  if (emitted === 0) {
-    emit(
-      failedTarget(
-        dir,
-        'listing',
-        files.length === 0
-          ? 'folder is empty'
-          : `no device listings or app files found among ${files.length} file${files.length === 1 ? '' : 's'}`,
-      ),
-    );
-    return;
-  }
   if (truncated) {
     emit({
-      ...failedTarget(dir, 'listing', `only the first ${MAX_FOLDER_FILES} files of ${dir} were read`),
+      ...failedTarget(dir, 'listing', `only the first ${MAX_FOLDER_FILES} entries of ${dir} were read`),
       status: 'partial',
     });
-  }
-  // The folder's note rides on its first target (still the same object the scan will report).
-  if (skipped > 0 && first) {
-    first.diagnostics.push({
-      level: 'info',
-      message: `${skipped} unrecognised file(s) in ${dir} were skipped`,
-    });
+  } else if (emitted === 0 && !covered) {
+    // Nothing to read at all: a folder with no device data is not a clean one.
+    emit(
+      failedTarget(dir, 'listing', walked.items.length === 0 ? 'folder is empty' : 'no files read in folder'),
+    );
   }
 };
 
-/** Read a file or folder the user named, handing each target to `emit` as soon as it is read. */
+/** Read a file or folder the user named, handing each target to the sink as soon as it is read. */
 export const readPathInput = async (
   input: string,
   registry: FileRegistry,
   ctx: SourceContext,
-  emit: Emit,
+  sink: Sink,
+  options: PathReadOptions,
   offload?: FolderOffload,
 ): Promise<void> => {
+  const emit = sink.target;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(input);
@@ -353,13 +377,25 @@ export const readPathInput = async (
     );
     return;
   }
-  if (info.isDirectory()) return readFolderInput(input, registry, ctx, emit, offload);
+  const id = identity(info);
+  if (options.seen.has(id)) {
+    sink.skip({ path: input, reason: 'already read in this scan (given twice)', kind: 'duplicate' });
+    return;
+  }
+  if (info.isDirectory()) return readFolderInput(input, registry, ctx, sink, options, offload);
+  options.seen.add(id);
   if (!info.isFile()) {
     emit(failedTarget(input, 'listing', 'not a regular file or folder'));
     return;
   }
   ctx.onProgress?.({ type: 'target-start', target: input });
-  for (const t of await readFileInput(input, registry, ctx)) {
+  const read = await readFolderFile(input, registry, ctx);
+  if (read.kind === 'skip') {
+    sink.skip(read.skip);
+    return;
+  }
+  if (read.kind !== 'read') return;
+  for (const t of read.targets) {
     ctx.onProgress?.({ type: 'target-end', target: t.id, apps: t.apps.length });
     emit(t);
   }

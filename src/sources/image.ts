@@ -428,6 +428,16 @@ export const createImageReader = (options: ImageReaderOptions = {}): FolderReade
     name: 'android-image',
     detect: async (dir) => (await findLayout(dir)) !== undefined,
     read,
+    covers: async (dir) => {
+      const layout = await findLayout(dir);
+      if (!layout) return [];
+      // The partitions and data/ are the image's; anything else beside them is read as files.
+      const tops = [...layout.appFolders.map((f) => f.dir), ...(layout.data ? [layout.data.dir] : [])].map(
+        (d) => d.split(path.sep)[0] ?? '',
+      );
+      for (const prop of layout.buildProps) tops.push(prop.split('/')[0] ?? '');
+      return [...new Set(tops)];
+    },
   };
 };
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describeError } from '../errors.js';
-import { failedTarget, type TargetResult } from '../model.js';
+import { failedTarget, type SkippedInput, type TargetResult } from '../model.js';
 import type { RuleSet } from '../ruleset/types.js';
 import type { PackedTargetFindings } from '../target-findings.js';
 
@@ -33,8 +33,8 @@ export interface PooledTarget {
 }
 
 export type ListingReply =
-  /** No reader claims the file: skipped, as a folder scan skips it. */
-  | { id: number; kind: 'skip' }
+  /** Content known to hold no apps: skipped and listed, as a folder scan skips it. */
+  | { id: number; kind: 'skip'; skip: SkippedInput }
   /** A reader the workers do not run claims it: read it in the main thread. */
   | { id: number; kind: 'main' }
   /** `started`: a reader claimed the file (the scan reports it as started). */

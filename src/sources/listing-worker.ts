@@ -39,7 +39,7 @@ const ctx: SourceContext = {
 const handle = async ({ id, file }: ListingJob): Promise<ListingReply> => {
   try {
     const read = await readFolderFile(file, fileRegistry, ctx, takesBytes);
-    if (read.kind === 'skip') return { id, kind: 'skip' };
+    if (read.kind === 'skip') return { id, kind: 'skip', skip: read.skip };
     if (read.kind === 'declined') return { id, kind: 'main' };
     const targets = read.targets.map((t): PooledTarget => {
       const appsRead = t.apps.length;

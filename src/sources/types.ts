@@ -37,6 +37,11 @@ export interface FolderReader {
   /** True when the folder looks like this layout (e.g. has system/ and data/system/packages.xml). */
   detect(dir: string): Promise<boolean>;
   read(dir: string, ctx: SourceContext): Promise<TargetResult[]>;
+  /**
+   * Paths below `dir` (relative, `/`-separated) that `read` covers, so a folder scan reads the rest
+   * of the folder itself; `''` means all of it. Without it the whole folder counts as covered.
+   */
+  covers?(dir: string): Promise<string[]>;
 }
 
 /** A device seen by discovery, connected or not. */

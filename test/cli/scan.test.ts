@@ -271,13 +271,31 @@ describe('settings (built binary)', () => {
 });
 
 describe('app files (built binary)', () => {
-  it('attaches a split APK to its base and skips unrelated JSON in a folder', () => {
-    const r = runCli(['scan', 'fixtures/apk', '--format', 'json', '--include-inventory']);
+  it('attaches a split APK to its base; unrelated JSON is incomplete unless excluded, and excluded is listed', () => {
+    const r = runCli([
+      'scan',
+      'fixtures/apk',
+      '--format',
+      'json',
+      '--include-inventory',
+      '--exclude',
+      'expected.json',
+    ]);
     const doc = JSON.parse(r.stdout);
     expectValidReport(doc);
     const ids = doc.targets.map((t: { id: string }) => path.basename(t.id));
     expect(ids).not.toContain('split-v2.apk');
     expect(ids).not.toContain('expected.json');
+    expect(doc.skipped).toContainEqual({
+      path: path.join('fixtures', 'apk', 'expected.json'),
+      reason: 'matches --exclude',
+      kind: 'excluded',
+    });
+    // Without the exclude, a JSON file nobody can read is a target the scan could not read.
+    const unexcluded = JSON.parse(runCli(['scan', 'fixtures/apk', '--format', 'json']).stdout);
+    expect(unexcluded.result).toBe('incomplete');
+    const json = unexcluded.targets.find((t: { id: string }) => t.id.endsWith('expected.json'));
+    expect(json.status).toBe('failed');
     const withSplit = doc.targets.find((t: { apps?: Array<{ paths?: string[] }> }) =>
       t.apps?.some((a) => a.paths?.some((p) => p.endsWith('split-v2.apk'))),
     );
