@@ -137,7 +137,11 @@ export const readFolderFile = async (
       if (isReportWithoutInventory(Buffer.from(whole).toString('utf8'))) {
         return {
           kind: 'skip',
-          skip: { path: file, reason: 'an appwarden report without inventory (write it with --include-inventory to rescan it)', kind: 'not-app-data' },
+          skip: {
+            path: file,
+            reason: 'an appwarden report without inventory (write it with --include-inventory to rescan it)',
+            kind: 'not-app-data',
+          },
         };
       }
     } catch {

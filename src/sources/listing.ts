@@ -65,7 +65,9 @@ const looksLikeText = (head: Uint8Array): boolean => {
   if (head.length === 0) return true; // empty files get a clear "empty" error from the parser
   // UTF-16 BOMs are text; otherwise a NUL in the head means binary.
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return true;
-  return !head.includes(0);
+  if (!head.includes(0)) return true;
+  // UTF-16LE without a BOM (PowerShell redirection): decodeText recognises it by its NUL pattern.
+  return !decodeText(head).includes('\0');
 };
 
 /** A reader that can also take the file's bytes when the caller already read the whole file. */
@@ -79,7 +81,7 @@ export const listingReader: BytesFileReader = {
   name: 'listing',
   detect: (head) => {
     if (!looksLikeText(head)) return false;
-    const text = Buffer.from(head).toString('utf8');
+    const text = decodeText(head);
     // Only JSON that names its format is claimed: other JSON in a scanned folder is not ours.
     return looksLikeInventory(text) || detectListingFormat(text) !== undefined;
   },
