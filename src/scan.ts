@@ -4,6 +4,7 @@
  */
 
 import { availableParallelism } from 'node:os';
+import { isFactOnly, mergeFacts, ownerOf } from './device-merge.js';
 import { AppwardenError, describeError } from './errors.js';
 import {
   type AppRecord,
@@ -239,10 +240,27 @@ export const collectEach = async (
         }));
   // APK targets wait until every input is read, so split APKs can join their base app.
   const apks: TargetResult[] = [];
+  // Device-fact files wait too, to join the target of the device whose apps another file lists.
+  const facts: TargetResult[] = [];
+  const owners: TargetResult[] = [];
+  const usersWithApps = new WeakMap<TargetResult, Set<number>>();
+  const keepForFacts = (t: TargetResult): void => {
+    if (t.kind === 'device') return;
+    owners.push(t);
+    // Apps may be dropped once checked: note now which users the target holds apps for.
+    if (t.apps.length > 0) usersWithApps.set(t, new Set(t.apps.map((a) => a.user ?? 0)));
+  };
   const out = (t: TargetResult, checked?: PackedTargetFindings) => {
-    if (checked) emit(t, checked);
-    else if (t.kind === 'apk') apks.push(t);
-    else emit(mergeDuplicateApps(t));
+    if (isFactOnly(t)) facts.push(t);
+    else if (checked) {
+      owners.push(t);
+      emit(t, checked);
+    } else if (t.kind === 'apk') apks.push(t);
+    else {
+      const merged = mergeDuplicateApps(t);
+      keepForFacts(merged);
+      emit(merged);
+    }
   };
   const sink = { target: out, skip: onSkip };
   const pathOptions = { exclude: excludeMatcher(options.exclude ?? []), seen: new Set<string>() };
@@ -271,6 +289,17 @@ export const collectEach = async (
     }
   }
   for (const t of attachSplitTargets(apks)) emit(t);
+  for (const fact of facts) {
+    const owner = ownerOf(fact, owners);
+    if (owner) mergeFacts(owner, fact, usersWithApps.get(owner));
+    else {
+      emit({
+        ...fact,
+        status: 'failed',
+        error: 'device facts only: no app listing for this device was found among the inputs',
+      });
+    }
+  }
   for (const t of await scanDevices(specs, ctx, options.concurrency ?? 4)) out(t);
 };
 

@@ -254,8 +254,9 @@ const readKnownLayout = async (
   dir: string,
   registry: FileRegistry,
   ctx: SourceContext,
-  emit: Emit,
+  sink: Sink,
 ): Promise<Set<string> | undefined> => {
+  const emit = sink.target;
   for (const folder of registry.folders) {
     let claims = false;
     try {
@@ -268,6 +269,11 @@ const readKnownLayout = async (
       for (const t of await folder.read(dir, ctx)) emit(t);
     } catch (error) {
       emit(failedTarget(dir, 'image', `${folder.name} reader failed: ${describeError(error)}`));
+    }
+    try {
+      for (const skipped of (await folder.skips?.(dir)) ?? []) sink.skip(skipped);
+    } catch {
+      // Listing what it skipped is a courtesy; the files are covered either way.
     }
     // Without a list of what it covers, the reader is taken to have read the whole folder.
     return new Set(folder.covers ? await folder.covers(dir) : ['']);
@@ -285,7 +291,7 @@ export const readFolderInput = async (
 ): Promise<void> => {
   const emit = sink.target;
   // An image folder is one target; the rest of the folder (listings saved beside it) is still read.
-  const covered = await readKnownLayout(dir, registry, ctx, emit);
+  const covered = await readKnownLayout(dir, registry, ctx, sink);
   if (covered?.has('')) return;
   const walked = await walkFolder(dir, {
     exclude: options.exclude,

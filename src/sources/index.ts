@@ -4,6 +4,7 @@
  */
 
 import type { Platform } from '../model.js';
+import { androidqfFolderReader } from './androidqf-folder.js';
 import { apkReader } from './apk.js';
 import type { FileRegistry } from './files.js';
 import { imageReader } from './image.js';
@@ -16,7 +17,7 @@ import type { DeviceSource } from './types.js';
 export const fileRegistry: FileRegistry = {
   // packages.xml before listings (both may start with `<?xml`); IPA before APK (both are ZIPs).
   files: [packagesXmlReader, iosBackupReader, ipaReader, apkReader, listingReader],
-  folders: [imageReader],
+  folders: [androidqfFolderReader, imageReader],
 };
 
 /**

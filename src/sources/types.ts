@@ -1,4 +1,4 @@
-import type { DeviceFacts, Platform, TargetResult } from '../model.js';
+import type { DeviceFacts, Platform, SkippedInput, TargetResult } from '../model.js';
 
 /** Settings every source receives from `scan()`. */
 export interface SourceContext {
@@ -42,6 +42,8 @@ export interface FolderReader {
    * of the folder itself; `''` means all of it. Without it the whole folder counts as covered.
    */
   covers?(dir: string): Promise<string[]>;
+  /** Covered files the reader does not read because they hold no apps, listed as skipped. */
+  skips?(dir: string): Promise<SkippedInput[]>;
 }
 
 /** A device seen by discovery, connected or not. */
