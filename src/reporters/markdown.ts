@@ -11,10 +11,15 @@ import {
   appLabel,
   deviceLabel,
   findingProfile,
+  incompleteCount,
   incompleteReason,
   incompleteTargets,
+  incompleteWord,
   isActive,
   matchedOnText,
+  SKIP_KIND_TEXT,
+  SKIPPED_SHOWN,
+  skippedInputs,
   sortFindings,
   targetById,
   targetVerdict,
@@ -87,10 +92,12 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
     out.push(`**${mdText(verdictSentence(result), false)}**`, '');
 
     out.push(
-      row(['Targets', 'Apps', 'Findings', 'Failing', 'Waived', 'Incomplete targets']),
-      row(['---:', '---:', '---:', '---:', '---:', '---:']),
+      row(['Targets', 'Apps', 'Findings', 'Failing', 'Waived', 'Incomplete targets', 'Skipped inputs']),
+      row(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
       row(
-        [s.targets, s.apps, s.findings, s.failing, s.waived, s.targetsPartial + s.targetsFailed].map(String),
+        [s.targets, s.apps, s.findings, s.failing, s.waived, incompleteCount(result), s.skipped ?? 0].map(
+          String,
+        ),
       ),
       '',
     );
@@ -159,11 +166,21 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
     if (incomplete.length > 0) {
       out.push('### ⚠️ Incomplete targets', '');
       for (const t of incomplete) {
+        out.push(`- ${mdCode(t.id, false)}: ${incompleteWord(t)}: ${mdText(incompleteReason(t), false)}`);
+      }
+      out.push('');
+    }
+
+    const skipped = skippedInputs(result);
+    if (skipped.length > 0) {
+      out.push('### Skipped inputs', '');
+      for (const x of skipped.slice(0, SKIPPED_SHOWN)) {
+        out.push(`- ${mdCode(x.path, false)}: ${mdText(`${SKIP_KIND_TEXT[x.kind]}: ${x.reason}`, false)}`);
+      }
+      if (skipped.length > SKIPPED_SHOWN) {
         out.push(
-          `- ${mdCode(t.id, false)}: ${t.status === 'failed' ? 'not scanned' : 'partly scanned'}: ${mdText(
-            incompleteReason(t),
-            false,
-          )}`,
+          '',
+          `_…and ${skipped.length - SKIPPED_SHOWN} more; every one is listed in the JSON report._`,
         );
       }
       out.push('');

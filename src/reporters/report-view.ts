@@ -11,6 +11,7 @@ import type {
   ProfileInfo,
   Publisher,
   ScanResult,
+  SkippedInput,
   TargetKind,
   TargetResult,
   Verdict,
@@ -215,3 +216,30 @@ export const incompleteReason = (target: TargetResult): string => {
   if (target.status === 'scanned') return 'no apps read';
   return target.status === 'failed' ? 'could not be read' : 'only partly read';
 };
+
+/** Why a target is not complete, as a status word: read not at all, in part, or with no apps. */
+export const incompleteWord = (target: TargetResult): string =>
+  target.status === 'failed'
+    ? 'not scanned'
+    : target.status === 'partial'
+      ? 'partly scanned'
+      : 'no apps read';
+
+/** How many targets leave the verdict incomplete (the scan's own count, from the verdict module). */
+export const incompleteCount = (result: ScanResult): number =>
+  result.summary.targetsIncomplete ?? incompleteTargets(result).length;
+
+export const SKIP_KIND_TEXT: Record<SkippedInput['kind'], string> = {
+  excluded: 'excluded',
+  'not-app-data': 'not app data',
+  duplicate: 'duplicate input',
+};
+
+/** Inputs the scan deliberately did not read, sanitised, in path order. */
+export const skippedInputs = (result: ScanResult): SkippedInput[] =>
+  [...(result.skipped ?? [])]
+    .map((x) => ({ path: sanitizeText(x.path), reason: sanitizeText(x.reason), kind: x.kind }))
+    .sort((a, b) => compare(a.path, b.path));
+
+/** Skipped inputs shown in a human-facing list before "and N more" (JSON, CSV, SARIF list all). */
+export const SKIPPED_SHOWN = 50;
