@@ -84,12 +84,10 @@ describe('JUnit report', () => {
     expect(Number(root.attrs.skipped)).toBe(skipped);
     expect(Number(root.attrs.failures)).toBe(failures);
     expect(Number(root.attrs.errors)).toBe(errors);
-    expect(skipped).toBe(
-      fixtureResult.findings.filter((f) => f.waiver?.status === 'applied').length +
-        fixtureResult.skipped.length,
-    );
-    expect(failures).toBe(fixtureResult.findings.filter((f) => f.waiver?.status !== 'applied').length);
-    expect(errors).toBe(fixtureResult.summary.targetsIncomplete);
+    // Literal counts of the fixture: 1 waived finding + 3 skipped inputs, 5 live findings, 2 incomplete targets.
+    expect(skipped).toBe(4);
+    expect(failures).toBe(5);
+    expect(errors).toBe(2);
     expect(xml).toContain('name="evidence/IMG_0042.jpg"');
     expect(Number(root.attrs.tests)).toBe(els.filter((e) => e.name === 'testcase').length);
     // No raw control characters survive into XML (they are not allowed in XML 1.0).
