@@ -8,7 +8,7 @@ import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
-import { type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
+import { EXIT, type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
 import { renderInventory } from './reporters/json.js';
 import { sanitizeText } from './reporters/sanitize.js';
@@ -575,10 +575,22 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .action(async (inputs: string[], flags: { rules?: string[]; rule?: string; app?: string }) => {
       const ruleSet = loadRuleSet(rulesFromEnv(flags));
       let findings: Finding[] | undefined;
+      let unread = 0;
       if (inputs.length === 1) findings = await readReportFindings(inputs[0]!);
       if (!findings) {
         const result = await scan({ inputs, readStdin, ruleSet, tools: toolsFromEnv(), keepApps: false });
         findings = [...result.findings, ...result.notes];
+        // An input that could not be read has nothing to explain: say so and fail, not "no findings".
+        for (const t of result.targets.filter((x) => x.status === 'failed')) {
+          process.stderr.write(
+            `appwarden: ${sanitizeText(t.id)}: ${sanitizeText(t.error ?? 'could not be read')}\n`,
+          );
+          unread++;
+        }
+        if (result.targets.length === 0) {
+          process.stderr.write('appwarden: nothing to explain: no input could be read\n');
+          unread++;
+        }
       }
       const chosen = findings.filter(
         (f) => (!flags.rule || f.ruleId === flags.rule) && (!flags.app || f.app.id === flags.app),
@@ -590,7 +602,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
         const text = explainFinding(f, rule, ruleSet.publishers).split('\n').map(sanitizeText).join('\n');
         process.stdout.write(`${text}\n\n`);
       }
-      setExit(0);
+      setExit(unread > 0 ? EXIT.usage : EXIT.pass);
     });
   return program;
 };
