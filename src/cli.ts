@@ -167,6 +167,8 @@ interface ScanFlags {
   sarifOmitWaived?: boolean;
   exclude?: string[];
   verifySignatures?: boolean;
+  baseline?: string;
+  failOnNew?: boolean;
   color?: boolean;
   timeout?: number;
   quiet?: boolean;
@@ -244,6 +246,8 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   };
   const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
   if (waivers) options.waivers = waivers;
+  if (flags.baseline) options.baseline = flags.baseline;
+  if (flags.failOnNew) options.failOnNew = true;
   const now = flags.now ?? fromEnv('APPWARDEN_NOW', parseNow);
   if (now) options.now = now;
   if (progress.onProgress) options.onProgress = progress.onProgress;
@@ -396,6 +400,11 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'leave paths out of folder scans (repeatable; `*.md` matches at any depth, `old/**` below the folder); excluded paths are listed as skipped',
       collectList,
     )
+    .option(
+      '--baseline <report.json>',
+      'compare with a previous JSON report: findings marked new or unchanged, resolved ones listed',
+    )
+    .option('--fail-on-new', 'with --baseline: only findings the baseline did not have fail the run')
     .option('--sarif-omit-waived', 'leave waived findings out of SARIF (default: accepted suppressions)')
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')

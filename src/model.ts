@@ -3,6 +3,7 @@
  * the matcher turns apps into `Finding`s, `scan()` assembles a `ScanResult`, reporters render it.
  * Keep this file free of behaviour: it is the contract between the stages.
  */
+import type { BaselineSummary } from './baseline.js';
 
 export type Platform = 'android' | 'ios';
 
@@ -181,6 +182,8 @@ export interface Finding {
   waiver?: WaiverRef;
   /** Set when an id differs from a rule's exact id only by case: reported, not matched. */
   nearMiss?: string;
+  /** With `--baseline`: whether the previous report had this finding. */
+  baseline?: 'new' | 'unchanged';
 }
 
 export type Verdict = 'pass' | 'fail' | 'incomplete';
@@ -242,6 +245,8 @@ export interface ScanResult {
   /** Near-miss notes (case-only differences) that are not findings. */
   notes: Finding[];
   waivers: WaiverStatus[];
+  /** With `--baseline`: the comparison with the previous report. */
+  baseline?: BaselineSummary;
   summary: ScanSummary;
 }
 

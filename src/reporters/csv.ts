@@ -77,6 +77,7 @@ const FINDING_HEADER = [
   'evidence_path',
   'evidence_line',
   'message',
+  'baseline',
 ] as const;
 
 const appCells = (app: AppRecord, profile: string): Row => ({
@@ -113,7 +114,7 @@ const findingRow = (f: Finding, result: ScanResult, target: TargetResult | undef
     rule_id: f.ruleId,
     rule_title: f.title,
     pack: f.pack,
-    failing: isFailing(f, result.failOn) ? 'yes' : 'no',
+    failing: isFailing(f, result.failOn, result.baseline?.failOnNew) ? 'yes' : 'no',
     waiver_id: f.waiver?.id,
     waiver_status: f.waiver?.status,
     waiver_expires: f.waiver?.expires,
@@ -124,6 +125,7 @@ const findingRow = (f: Finding, result: ScanResult, target: TargetResult | undef
     evidence_path: where?.path,
     evidence_line: where?.line,
     message: f.message,
+    baseline: f.baseline,
   };
 };
 
@@ -202,7 +204,11 @@ const inventoryRows = (result: ScanResult, target: TargetResult): Row[] => {
       enabled: app.enabled,
       findings: hits.map((f) => f.ruleId).join(';'),
       max_severity: worst?.severity,
-      failing: hits.some((f) => isFailing(f, result.failOn)) ? 'yes' : hits.length > 0 ? 'no' : '',
+      failing: hits.some((f) => isFailing(f, result.failOn, result.baseline?.failOnNew))
+        ? 'yes'
+        : hits.length > 0
+          ? 'no'
+          : '',
       waivers: hits
         .map((f) => (f.waiver ? `${f.waiver.id} (${f.waiver.status})` : ''))
         .filter(Boolean)

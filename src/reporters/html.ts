@@ -9,6 +9,7 @@ import { h, hid } from './html-escape.js';
 import { HTML_STYLE } from './html-style.js';
 import {
   appLabel,
+  baselineSentence,
   deviceLabel,
   deviceModel,
   findingProfile,
@@ -21,6 +22,7 @@ import {
   osLabel,
   profileName,
   publisherEvidence,
+  resolvedLines,
   SKIP_KIND_TEXT,
   shortDigest,
   skippedInputs,
@@ -84,6 +86,15 @@ const waiverCell = (finding: Finding): string => {
   return `${badge('b-expired', 'Waiver expired')}<span class="sub">${h(w.id)} expired ${h(w.expires)}; no longer waives</span>`;
 };
 
+/**
+ * The rule's policy references as text, primary source first: copyable, never links, so the
+ * report stays free of anything a browser would fetch or follow.
+ */
+const referencesText = (finding: Finding): string =>
+  finding.references.length === 0
+    ? ''
+    : `<span class="sub refs">${finding.references.map((r) => `<span class="mono">${hid(r)}</span>`).join(' · ')}</span>`;
+
 const findingRow = (finding: Finding, targets: Map<string, TargetResult>): string => {
   const target = targets.get(finding.target);
   const label = appLabel(finding);
@@ -92,8 +103,12 @@ const findingRow = (finding: Finding, targets: Map<string, TargetResult>): strin
   const waived = !isActive(finding);
   return [
     `<tr class="${waived ? 'waived' : 'active'}">`,
-    `<td data-label="Severity">${badge(`sev-${finding.severity}`, finding.severity)}</td>`,
-    `<td data-label="Rule"><code>${hid(finding.ruleId)}</code><span class="sub">${h(finding.title)}</span></td>`,
+    `<td data-label="Severity">${badge(`sev-${finding.severity}`, finding.severity)}${
+      finding.baseline === 'new' ? ` ${badge('b-new', 'new')}` : ''
+    }</td>`,
+    `<td data-label="Rule"><code>${hid(finding.ruleId)}</code><span class="sub">${h(finding.title)}</span>${
+      finding.message ? `<span class="sub">${h(finding.message)}</span>` : ''
+    }${referencesText(finding)}</td>`,
     `<td data-label="App"><code>${hid(finding.app.id)}</code>${label ? `<span class="sub">${h(label)}</span>` : ''}${
       finding.app.versionName ? `<span class="sub">version ${h(finding.app.versionName)}</span>` : ''
     }</td>`,
@@ -179,6 +194,20 @@ const fleetCharts = (result: ScanResult): string => {
     barChart('Top rules (findings)', rules),
     barChart('Top apps (findings)', apps),
     '</div>',
+  ].join('\n');
+};
+
+/** With `--baseline`: what changed since the previous report, and the findings that went away. */
+const baselineSection = (result: ScanResult): string => {
+  if (!result.baseline) return '';
+  const resolved = resolvedLines(result);
+  return [
+    '<section aria-labelledby="baseline"><h2 id="baseline">Since the baseline</h2>',
+    `<p>${h(baselineSentence(result))}</p>`,
+    resolved.length > 0
+      ? `<ul class="plain">${resolved.map((line) => `<li>resolved: ${h(line)}</li>`).join('\n')}</ul>`
+      : '',
+    '</section>',
   ].join('\n');
 };
 
@@ -328,6 +357,7 @@ export const html: Reporter = (result, ctx) => {
     result.targets.map((t) => targetCard(t, result)).join('\n'),
     '</div></section>',
     waiversSection(result),
+    baselineSection(result),
     skippedSection(result),
     ctx.includeInventory ? inventorySection(result) : '',
     '</main>',

@@ -9,6 +9,7 @@
 import { countApps, SEVERITIES, type Severity } from '../model.js';
 import {
   appLabel,
+  baselineSentence,
   deviceLabel,
   findingProfile,
   incompleteCount,
@@ -17,6 +18,7 @@ import {
   incompleteWord,
   isActive,
   matchedOnText,
+  resolvedLines,
   SKIP_KIND_TEXT,
   SKIPPED_SHOWN,
   skippedInputs,
@@ -90,6 +92,7 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
 
     out.push(`## ${VERDICT_EMOJI[result.result]} appwarden: ${VERDICT_WORD[result.result]}`, '');
     out.push(`**${mdText(verdictSentence(result), false)}**`, '');
+    if (result.baseline) out.push(`Baseline ${mdText(baselineSentence(result), false)}`, '');
 
     out.push(
       row(['Targets', 'Apps', 'Findings', 'Failing', 'Waived', 'Incomplete targets', 'Skipped inputs']),
@@ -142,7 +145,7 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
             : `**expired** ${mdCode(w.id)} (${mdText(w.expires)})`;
         out.push(
           row([
-            `${SEVERITY_EMOJI[f.severity]} ${f.severity}`,
+            `${SEVERITY_EMOJI[f.severity]} ${f.severity}${f.baseline === 'new' ? ' **new**' : ''}`,
             `${mdCode(f.ruleId)} ${mdText(f.title)}`,
             `${mdCode(f.app.id)}${label ? ` ${mdText(label)}` : ''}`,
             mdCode(f.target),
@@ -168,6 +171,13 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
       for (const t of incomplete) {
         out.push(`- ${mdCode(t.id, false)}: ${incompleteWord(t)}: ${mdText(incompleteReason(t), false)}`);
       }
+      out.push('');
+    }
+
+    const resolved = resolvedLines(result);
+    if (resolved.length > 0) {
+      out.push('### Resolved since the baseline', '');
+      for (const line of resolved) out.push(`- ${mdText(line, false)}`);
       out.push('');
     }
 

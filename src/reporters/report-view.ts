@@ -64,7 +64,7 @@ const verdictsByResult = new WeakMap<ScanResult, Map<string, TargetVerdict>>();
 export const targetVerdict = (target: TargetResult, result: ScanResult): TargetVerdict => {
   let verdicts = verdictsByResult.get(result);
   if (!verdicts) {
-    verdicts = targetVerdicts(result.targets, result.findings, result.failOn);
+    verdicts = targetVerdicts(result.targets, result.findings, result.failOn, result.baseline?.failOnNew);
     verdictsByResult.set(result, verdicts);
   }
   return verdicts.get(target.id) ?? targetVerdictOf(target, false);
@@ -80,7 +80,8 @@ export const verdictSentence = (result: ScanResult): string => {
   const incomplete = s.targetsIncomplete;
   const parts: string[] = [];
   if (result.result === 'fail') {
-    parts.push(`${plural(s.failing, 'unwaived finding')} at or above ${result.failOn}`);
+    const word = result.baseline?.failOnNew ? 'new unwaived finding' : 'unwaived finding';
+    parts.push(`${plural(s.failing, word)} at or above ${result.failOn}`);
   } else if (result.result === 'pass') {
     parts.push(
       result.failOn === 'none'
@@ -243,3 +244,17 @@ export const skippedInputs = (result: ScanResult): SkippedInput[] =>
 
 /** Skipped inputs shown in a human-facing list before "and N more" (JSON, CSV, SARIF list all). */
 export const SKIPPED_SHOWN = 50;
+
+/** `resolved since the baseline` lines: rule, app and target of each finding that went away. */
+export const resolvedLines = (result: ScanResult): string[] =>
+  (result.baseline?.resolved ?? []).map(
+    (f) =>
+      `${sanitizeText(f.ruleId)}: ${sanitizeText(f.appId)} on ${sanitizeText(f.target)}${f.user !== undefined ? ` (user ${f.user})` : ''}`,
+  );
+
+/** One sentence comparing with the baseline, for banners and summary lines; '' without one. */
+export const baselineSentence = (result: ScanResult): string => {
+  const b = result.baseline;
+  if (!b) return '';
+  return `since ${sanitizeText(b.file)}${b.startedAt ? ` (${sanitizeText(b.startedAt)})` : ''}: ${b.new} new, ${b.unchanged} still present, ${b.resolved.length} resolved${b.failOnNew ? '; only new findings fail' : ''}`;
+};

@@ -115,6 +115,7 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
         },
       ],
       partialFingerprints: { 'appwardenFinding/v1': fingerprint(f) },
+      ...(f.baseline ? { baselineState: f.baseline } : {}),
       properties: {
         target: t(f.target),
         platform: f.app.platform,
@@ -181,7 +182,12 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
           },
         ],
         results,
-        properties: { verdict: result.result, failOn: result.failOn, summary: result.summary },
+        properties: {
+          verdict: result.result,
+          failOn: result.failOn,
+          summary: result.summary,
+          ...(result.baseline ? { baseline: result.baseline } : {}),
+        },
       },
     ],
   };

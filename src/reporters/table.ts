@@ -3,7 +3,14 @@
  * one-line verdict. Colour comes only from the chalk instance in the context (level 0 = none).
  */
 import { countApps, type Finding, type ScanResult, type Severity, type TargetResult } from '../model.js';
-import { incompleteCount, SKIP_KIND_TEXT, SKIPPED_SHOWN, skippedInputs } from './report-view.js';
+import {
+  baselineSentence,
+  incompleteCount,
+  resolvedLines,
+  SKIP_KIND_TEXT,
+  SKIPPED_SHOWN,
+  skippedInputs,
+} from './report-view.js';
 import { sanitizeText as s } from './sanitize.js';
 import type { Reporter, ReporterContext } from './types.js';
 
@@ -67,7 +74,8 @@ const findingLines = (f: Finding, t: TargetResult, ctx: ReporterContext): string
       : f.waiver?.status === 'expired'
         ? c.yellow(` (waiver ${s(f.waiver.id)} EXPIRED ${f.waiver.expires})`)
         : '';
-  const head = `  ${sev} ${c.bold(s(f.app.id))}${version}${label}${userLabel(t, f.app.user)}  ${c.dim(f.ruleId)}${waiver}`;
+  const isNew = f.baseline === 'new' ? ` ${c.bold.magenta('NEW')}` : '';
+  const head = `  ${sev} ${c.bold(s(f.app.id))}${version}${label}${userLabel(t, f.app.user)}  ${c.dim(f.ruleId)}${waiver}${isNew}`;
   return [head, `           ${s(f.message)}`, `           ${c.dim(`matched on ${evidence(f)}`)}`];
 };
 
@@ -123,6 +131,11 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
       out.push(
         `  ${c.gray('unused')}  ${s(w.id)}${w.expired ? ` (expired ${w.expires})` : ''} matched nothing`,
       );
+    out.push('');
+  }
+  if (result.baseline) {
+    out.push(c.bold(`Baseline: ${baselineSentence(result)}`));
+    for (const line of resolvedLines(result)) out.push(`  ${c.green('resolved')} ${line}`);
     out.push('');
   }
   const skipped = skippedInputs(result);
