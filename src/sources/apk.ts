@@ -283,6 +283,11 @@ export async function readApk(
     const what = dex ? 'a DEX file with no readable APK (ZIP) behind it' : 'not a readable ZIP';
     return failed(targetId, `${what}: ${describeError(error)}`);
   }
+  // Small APKs and entries stored near the end are already in memory.
+  const reader = withCachedRange(file, directory.tail, directory.tailOffset);
+  const byName = new Map<string, ZipEntry>(directory.entries.map((e) => [e.name, e]));
+  const manifestEntry = byName.get('AndroidManifest.xml');
+  if (!manifestEntry) return failed(targetId, 'not an APK: no AndroidManifest.xml');
   // Android, aapt and apksigner refuse an archive with two entries of one name: which one is
   // "the" manifest (or signature file) would depend on the reader, so no identity is given.
   const duplicates = duplicateEntryNames(directory.entries);
@@ -294,12 +299,6 @@ export async function readApk(
       `duplicate ZIP entr${duplicates.length === 1 ? 'y' : 'ies'} ${shown}${more}: Android, aapt and apksigner refuse such an APK`,
     );
   }
-  // Small APKs and entries stored near the end are already in memory.
-  const reader = withCachedRange(file, directory.tail, directory.tailOffset);
-  const byName = new Map<string, ZipEntry>(directory.entries.map((e) => [e.name, e]));
-  const manifestEntry = byName.get('AndroidManifest.xml');
-  if (!manifestEntry) return failed(targetId, 'not an APK: no AndroidManifest.xml');
-
   let manifest: ReturnType<typeof readManifest>;
   try {
     manifest = readManifest(await readZipEntry(reader, manifestEntry, APK_LIMITS.maxManifest));
