@@ -4,7 +4,7 @@
  * it, with the prefix said in the record. apksigner's verdicts are recorded here and re-checked
  * live when Debian's apksigner is installed.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,7 +131,15 @@ describe('duplicate ZIP entries', () => {
     const doubled = new Uint8Array(Buffer.concat([buf.subarray(0, cdOffset + cdSize), record, end]));
     const live = apksignerVerify(doubled);
     expect(live.verifies, live.output).toBe(false);
-    expect(live.output).toMatch(/Duplicate|duplicate/);
+    expect(live.output).toMatch(/Duplicate entry: AndroidManifest\.xml/);
+    if (has('aapt')) {
+      // aapt opens APKs with Android's libziparchive, which refuses the archive the same way.
+      const file = join(mkdtempSync(join(tmpdir(), 'appwarden-dup-')), 'dup.apk');
+      writeFileSync(file, doubled);
+      const aapt = spawnSync('aapt', ['dump', 'badging', file], { encoding: 'utf8' });
+      expect(aapt.status).not.toBe(0);
+      expect(`${aapt.stdout}${aapt.stderr}`).toMatch(/duplicate entry AndroidManifest\.xml/);
+    }
     return scan(doubled).then((target) => {
       expect(target.status).toBe('failed');
       expect(target.error).toMatch(/^duplicate ZIP entry AndroidManifest\.xml/);
