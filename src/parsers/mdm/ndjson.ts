@@ -151,6 +151,7 @@ interface Pending {
 
 export const parseInventoryNdjson = (text: string, path: string): TargetResult[] | undefined => {
   const byId = new Map<string, Pending>();
+  const order: Pending[] = [];
   const badLines: number[] = [];
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (const [i, raw] of lines.entries()) {
@@ -170,9 +171,12 @@ export const parseInventoryNdjson = (text: string, path: string): TargetResult[]
       continue;
     }
     let p = byId.get(id);
-    if (!p) {
+    // Two inputs may name the same device (one MDM exported twice): a second target row starts
+    // a second target, as the scan that wrote the table had two.
+    if (!p || (record === 'target' && p.target !== undefined)) {
       p = { apps: [], firstRow: row, badApps: 0 };
       byId.set(id, p);
+      order.push(p);
     }
     if (record === 'target') {
       const target: TargetResult = {
@@ -196,9 +200,10 @@ export const parseInventoryNdjson = (text: string, path: string): TargetResult[]
     if (app) p.apps.push(app);
     else p.badApps++;
   }
-  if (byId.size === 0) return undefined;
+  if (order.length === 0) return undefined;
   const targets: TargetResult[] = [];
-  for (const [id, p] of byId) {
+  for (const p of order) {
+    const id = str(p.firstRow, 'target_id') ?? '';
     const diagnostics: Diagnostic[] = [{ level: 'info', message: `read from inventory table ${path}` }];
     const partial: string[] = [];
     let target = p.target;
