@@ -84,8 +84,17 @@ describe('NDJSON inventory table', () => {
     expect(garbled[0]?.error).toMatch(/line 3/);
   });
 
+  it('keeps two targets of the same id apart, each with its own apps', () => {
+    const twice = { targets: [targets[0], targets[0]] } as unknown as ScanResult;
+    const back = parseInventoryNdjson(renderNdjson(twice, ctx), 'x.ndjson') ?? [];
+    expect(back.map((t) => [t.id, t.status, t.apps.length])).toEqual([
+      ['android:ABC', 'scanned', 1],
+      ['android:ABC', 'scanned', 1],
+    ]);
+  });
+
   it('version_key sorts like versions', () => {
-    const ordered = ['1.2', '1.2.0', '1.10', '2.0.0-beta', '10.0'];
+    const ordered = ['1.0.0', '1.0.beta', '1.2', '1.2.0', '1.10', '2.0.0', '2.0.0-beta', '10.0'];
     const keys = ordered.map((v) => versionKey(v)!);
     expect([...keys].sort()).toEqual(keys);
     expect(versionKey('007')).toBe('000000000007');

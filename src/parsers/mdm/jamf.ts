@@ -1,15 +1,15 @@
 /**
  * Jamf Pro mobile device inventory, one target per device (named `jamf:{udid|serial|id}`):
  *
- * - Classic API XML, `GET /JSSResource/mobiledevices/id/{id}` (or `.../subset/General&Applications`):
+ * - Classic API XML, `GET /JSSResource/mobiledevices/id/{id}` (or `.../subset/General&Applications`,
+ *   https://developer.jamf.com/jamf-pro/reference/findmobiledevicesbynamesubset):
  *   `<mobile_device><general>…</general><applications><application><application_name/>
  *   <application_version/><application_short_version/><identifier/></application></applications>`
- *   (https://developer.jamf.com/jamf-pro/reference/findmobiledevicesbyid). Several `<mobile_device>`
- *   elements under one root are read as several devices.
+ *   Several `<mobile_device>` elements under one root are read as several devices.
  * - Jamf Pro API JSON: `GET /api/v2/mobile-devices/{id}/detail` (applications under `ios` or at the
  *   top level, each `{identifier, name, version, shortVersion}`) and the paged inventory
  *   `GET /api/v2/mobile-devices/detail?section=GENERAL&section=HARDWARE&section=APPLICATIONS`
- *   (`{totalCount, results: [...]}`): https://developer.jamf.com/jamf-pro/reference/get_v2-mobile-devices-detail
+ *   (`{totalCount, results: [...]}`), listed in https://developer.jamf.com/jamf-pro/changelog
  *
  * `application_version` is CFBundleVersion and `application_short_version` CFBundleShortVersionString.
  * Jamf reports no signing certificates or team ids.
