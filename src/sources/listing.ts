@@ -44,7 +44,10 @@ export const readListingBytes = (
   const binary = binaryReason(text);
   if (binary) return [failedTarget(id, kind, `not a device listing: ${binary}`)];
   // MDM exports and inventory tables (src/parsers/mdm): only text no listing format claims.
-  const mdm = detectListingFormat(text) === undefined ? parseMdm(text, id, path, kind) : undefined;
+  const mdm =
+    detectMdm(text.slice(0, 65536)) !== undefined && detectListingFormat(text) === undefined
+      ? parseMdm(text, id, path, kind)
+      : undefined;
   if (mdm) return mdm;
   try {
     const parsed = parseTextChecked(text, { target: id, path });

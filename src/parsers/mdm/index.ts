@@ -55,6 +55,18 @@ const FORMATS: ReadonlyArray<readonly [MdmFormat, (head: string) => boolean, Par
   [PLAIN_LIST_FORMAT, looksLikePlainList, (text, path, id) => [parsePlainList(text, path, id)]],
 ];
 
+/** Why a text that opens like a JSON document is not one, or undefined when it parses (or is not JSON). */
+const brokenJson = (text: string): string | undefined => {
+  const t = text.replace(/^\uFEFF/, '').trimStart();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    JSON.parse(t);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+};
+
 /** The MDM/table format of a text (or its first few KB), or undefined. */
 export const detectMdm = (head: string): MdmFormat | undefined => {
   for (const [format, looks] of FORMATS) if (looks(head)) return format;
@@ -78,6 +90,9 @@ export const parseMdm = (
     try {
       const targets = parse(text, path, id);
       if (targets !== undefined && targets.length > 0) return targets;
+      // It starts like this JSON export but does not parse: cut short or damaged, say so.
+      const broken = brokenJson(text);
+      if (broken !== undefined) return [failedTarget(id, kind, `${format}: not valid JSON (${broken})`)];
     } catch (error) {
       const message = error instanceof ParseError || error instanceof Error ? error.message : String(error);
       return [failedTarget(id, kind, `${format}: ${message}`)];
