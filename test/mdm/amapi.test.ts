@@ -72,6 +72,17 @@ describe('Android Management API devices', () => {
     expect(t?.apps[0]?.publisher.certSha1).toEqual(['00112233445566778899aabbccddeeff00112233']);
   });
 
+  it('warns that later devices.list pages are not in the file', () => {
+    const doc = {
+      devices: [
+        { name: 'enterprises/E/devices/D', applicationReports: [{ packageName: 'com.example.one' }] },
+      ],
+      nextPageToken: 'CgwI',
+    };
+    const [t] = parseAmapi(JSON.stringify(doc), 'p.json') ?? [];
+    expect(t?.diagnostics.map((d) => d.message).join('\n')).toMatch(/nextPageToken: devices on later pages/);
+  });
+
   it('says when a device carries no certificates', () => {
     const doc = { name: 'enterprises/E/devices/D', applicationReports: [{ packageName: 'com.example.one' }] };
     const [t] = parseAmapi(JSON.stringify(doc), 'x.json') ?? [];
