@@ -14,6 +14,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface Publisher {
   /** SHA-256 of each current signing certificate (DER). Android. */
   certSha256?: string[];
+  /** SHA-1 of each current signing certificate (DER), as MDMs report them (Android Management API). */
+  certSha1?: string[];
+  /** MD5 of each current signing certificate (DER), as some SDKs and MDM exports carry them. */
+  certMd5?: string[];
   /** Earlier certificates from a v3 proof-of-rotation lineage, oldest first. Android. */
   certLineage?: string[];
   /** Subject distinguished names of the current certificates, same order as certSha256. */
@@ -125,6 +129,17 @@ export interface Diagnostic {
   line?: number;
 }
 
+/**
+ * What kind of publisher evidence a source can carry at all: `none` when the source never reports
+ * certificates or team ids (a plain list, Intune, Jamf), so publisher rules cannot be evaluated there.
+ */
+export type PublisherEvidence = 'none' | 'sha1' | 'sha256' | 'team-id' | 'mixed';
+
+/** What a target's source could tell, for reports that count what could not be checked. */
+export interface TargetEvidence {
+  publisher: PublisherEvidence;
+}
+
 /** What a source returns for one input: a file, a device, stdin. */
 export interface TargetResult {
   /** Stable id: the path as given, `android:SERIAL`, `ios:UDID`, `-`. */
@@ -142,6 +157,8 @@ export interface TargetResult {
   /** Number of apps read; set by the scan when it drops `apps` to keep memory flat. */
   appCount?: number;
   diagnostics: Diagnostic[];
+  /** What the source could tell (set by importers of MDM and table exports). */
+  evidence?: TargetEvidence;
 }
 
 /** Apps read from a target, whether or not the scan kept the records. */
