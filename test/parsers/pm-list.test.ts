@@ -32,12 +32,43 @@ describe('pm list packages line grammar', () => {
     });
   });
 
-  it('explains what is wrong with a bad line', () => {
+  it('refuses only a line with no package id, saying why', () => {
     expect(parsePackageLine('')).toMatch(/empty package name/);
     expect(parsePackageLine('/data/app/x/base.apk=')).toMatch(/truncated/);
-    expect(parsePackageLine('com.x versionCode:abc')).toMatch(/invalid versionCode/);
-    expect(parsePackageLine('com.x uid:1,,2')).toMatch(/invalid uid/);
-    expect(parsePackageLine('com.x garbage here uid:1')).toMatch(/invalid package name/);
+    expect(parsePackageLine('com.x\ufffd\ufffd')).toMatch(/not valid UTF-8/);
+    expect(parsePackageLine('versionCode:3')).toMatch(/invalid package name/);
+  });
+
+  // Issue 9: these lines used to be dropped with a warning (and the app with them).
+  it('keeps the app of an odd line and says what was odd', () => {
+    expect(parsePackageLine('com.x versionCode:abc')).toEqual({
+      id: 'com.x',
+      uids: [],
+      notes: ['invalid versionCode "abc" (ignored)'],
+    });
+    expect(parsePackageLine('com.x uid:1,,2')).toMatchObject({
+      id: 'com.x',
+      notes: [expect.stringMatching(/invalid uid/)],
+    });
+    expect(parsePackageLine('com.x garbage here uid:1')).toMatchObject({
+      id: 'com.x',
+      uids: [1],
+      notes: ['unknown trailing text "garbage here"'],
+    });
+    expect(parsePackageLine('com.zhiliaoapp.musically # TikTok, banned')).toMatchObject({
+      id: 'com.zhiliaoapp.musically',
+      notes: [expect.stringMatching(/trailing comment/)],
+    });
+    expect(parsePackageLine('\u200bcom.x\u00a0versionCode:7\tuid:10001 newField:1')).toMatchObject({
+      id: 'com.x',
+      versionCode: 7,
+      uids: [10001],
+      notes: [
+        expect.stringMatching(/invisible/),
+        expect.stringMatching(/tab or unusual space/),
+        expect.stringMatching(/unknown trailing text "newField:1"/),
+      ],
+    });
   });
 
   it('reads flags and user from saved command lines', () => {
@@ -179,16 +210,22 @@ describe('pm list fixtures', () => {
     expect(inv.diagnostics.filter((d) => d.level === 'warning')).toHaveLength(1);
   });
 
-  it('bad lines become warnings with line numbers; good lines are kept', () => {
+  // Issue 9: before, lines 2 and 3 were dropped and the listing passed as complete.
+  it('odd lines keep their app with a warning; a line with no id makes the listing partial', () => {
     const inv = parseFixture('listings/pm-list/bad-lines.txt');
-    expect(ids(inv)).toEqual(['com.good.one@0', 'com.good.three@0']);
+    expect(ids(inv)).toEqual(['com.bad@0', 'com.good.one@0', 'com.good.three@0', 'com.good.two@0']);
     expect(inv.diagnostics.map((d) => [d.level, d.line])).toEqual([
       ['warning', 2],
       ['warning', 3],
       ['warning', 4],
       ['warning', 5],
     ]);
-    expect(inv.diagnostics[2]?.message).toMatch(/truncated/);
+    expect(inv.diagnostics[0]?.message).toMatch(
+      /com\.bad kept despite unknown trailing text "name with spaces"/,
+    );
+    expect(inv.diagnostics[1]?.message).toMatch(/invalid versionCode "notanumber"/);
+    expect(inv.diagnostics[2]?.message).toMatch(/line 4: .*truncated/);
+    expect(inv.partial).toMatch(/1 app line\(s\) could not be read in full: line 4 \(/);
     expect(inv.diagnostics.every((d) => d.path === 'listings/pm-list/bad-lines.txt')).toBe(true);
   });
 
