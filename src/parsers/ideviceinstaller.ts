@@ -211,6 +211,12 @@ interface Section {
   expected?: number;
 }
 
+/** A header line without invisible characters, surrounding spaces or a trailing `# note`. */
+const headerText = (line: string): string =>
+  stripInvisible(line)
+    .text.replace(/\s+(?:#|\/\/).*$/, '')
+    .trim();
+
 /** Raw or escaped: told from the rows, since 1.2 development builds and 1.2.0 print the same header. */
 function valueStyle(section: Section, lines: readonly string[]): ValueStyle {
   if (section.columns.join(', ') === LEGACY_1_1_HEADER) return 'raw';
@@ -228,12 +234,14 @@ export function parseIdeviceinstallerTextLines(scan: LineScan): Ideviceinstaller
   const result: IdeviceinstallerTextResult = { apps: [], found: false, headerOnly: false };
   const sections: Section[] = [];
   let section: Section | undefined;
+  let afterPrompt = false;
   scan.lines.forEach((raw, i) => {
     if (scan.isClaimed(i)) return;
     const line = raw.trimEnd();
-    const header = TEXT_HEADER.exec(line);
+    const header = TEXT_HEADER.exec(line) ?? TEXT_HEADER.exec(headerText(line));
     if (header) {
       scan.claim(i);
+      afterPrompt = false;
       section = {
         kind: 'columns',
         header: i,
@@ -243,18 +251,27 @@ export function parseIdeviceinstallerTextLines(scan: LineScan): Ideviceinstaller
       sections.push(section);
       return;
     }
-    const total = TOTAL_LINE.exec(line);
+    const total = TOTAL_LINE.exec(line) ?? TOTAL_LINE.exec(headerText(line));
     if (total?.[1] !== undefined) {
       scan.claim(i);
+      afterPrompt = false;
       section = { kind: 'legacy', header: i, columns: [], rows: [], expected: Number(total[1]) };
       sections.push(section);
       return;
     }
     if (section === undefined || line.trim() === '' || NOTE_LINE.test(line)) return;
     if (/\bideviceinstaller\b|^\S*\s?[$#%>] /.test(line)) {
-      // The next command's prompt: this listing is over.
-      section = undefined;
+      // A prompt: the next command's output follows, unless it is more rows (a pasted listing).
+      afterPrompt = true;
       return;
+    }
+    if (afterPrompt) {
+      afterPrompt = false;
+      const looksLikeRow = section.kind === 'legacy' ? / - /.test(line) : /^\s*[^\s,]+\s*,/.test(line);
+      if (!looksLikeRow) {
+        section = undefined;
+        return;
+      }
     }
     scan.claim(i);
     section.rows.push(i);

@@ -92,6 +92,8 @@ interface PackageLine {
   uids: number[];
   /** What was odd about a line that was still read (comment, tab, unknown field…), for a warning. */
   notes?: string[];
+  /** The text after the id could be the rest of it: the id may be misread. */
+  ambiguous?: boolean;
 }
 
 /** Parse the text after `package:`; a string is the reason no package id could be read from it. */
@@ -155,7 +157,11 @@ export function parsePackageLineByGrammar(body: string): PackageLine | string {
       else notes.push(`invalid uid list "${preview(uid, 40)}" (ignored)`);
     } else unknown.push(token);
   }
-  if (unknown.length > 0) notes.push(`unknown trailing text "${preview(unknown.join(' '), 40)}"`);
+  if (unknown.length > 0) {
+    notes.push(`unknown trailing text "${preview(unknown.join(' '), 40)}"`);
+    // `com.zhi liaoapp`: a space (or NBSP) inside the id leaves its first part as the id.
+    if (/^[A-Za-z0-9_.]+$/.test(unknown[0] ?? '')) parsed.ambiguous = true;
+  }
   if (notes.length > 0) parsed.notes = notes;
   return parsed;
 }
@@ -262,22 +268,36 @@ interface Collected {
 }
 
 /** Which optional fields a line carries, as bits: path, versionCode, installer, uid. */
+/** An app's `/data/app/…/<id>-<suffix>/base.apk` folder naming a longer id than the line: the id was cut. */
+const pathDisagrees = (p: PackageLine): boolean => {
+  const dir = p.path === undefined ? undefined : /\/([A-Za-z0-9_.]+)-[^/]*\/base\.apk$/.exec(p.path)?.[1];
+  return dir !== undefined && dir !== p.id && dir.startsWith(p.id);
+};
+
 const fieldShape = (p: PackageLine): number =>
   (p.path === undefined ? 0 : 1) |
   (p.versionCode === undefined ? 0 : 2) |
   (p.installer === undefined ? 0 : 4) |
   (p.uids.length === 0 ? 0 : 8);
 
-const LENIENT_PREFIX = /^[\s\u00ad\u200b-\u200f\u2060\ufeff]*package\s*:/i;
+/**
+ * `package:` after anything but letters, digits and comment marks (`# package:x` is a line a
+ * person commented out): spaces, a tab, stray bytes, a list bullet. Any case, spaces before `:`.
+ */
+const LENIENT_PREFIX = /^[^A-Za-z0-9#/;]*package\s*:/i;
 
 /**
- * A `package:` line that does not start exactly so: leading spaces, a tab or invisible
- * characters before it, `Package:`, `package :`. Still an app line; says what was odd.
+ * A `package:` line that does not start exactly so (`line` is `original` without invisible
+ * characters). Still an app line; says what was odd.
  */
-function lenientPrefix(line: string): { body: string; note: string } | undefined {
+function lenientPrefix(line: string, original: string): { body: string; note: string } | undefined {
   const m = LENIENT_PREFIX.exec(line);
   if (!m) return undefined;
-  return { body: line.slice(m[0].length), note: `an unusual line start "${preview(m[0], 20)}"` };
+  const note =
+    line === original
+      ? `an unusual line start "${preview(m[0], 20)}"`
+      : 'invisible characters (zero-width/BOM) removed';
+  return { body: line.slice(m[0].length), note };
 }
 
 export function parsePmListLines(scan: LineScan): PmListResult {
@@ -311,7 +331,7 @@ export function parsePmListLines(scan: LineScan): PmListResult {
     if (scan.isClaimed(i)) continue;
     const raw = lines[i] ?? '';
     const line = raw.trimEnd();
-    const appLine = line.startsWith('package:') ? undefined : lenientPrefix(line);
+    const appLine = line.startsWith('package:') ? undefined : lenientPrefix(stripInvisible(line).text, line);
     if (appLine !== undefined || line.startsWith('package:')) {
       inException = false;
       scan.claim(i);
@@ -331,8 +351,15 @@ export function parsePmListLines(scan: LineScan): PmListResult {
         scan.warn(i, `pm list line ${i + 1}: ${parsed.id} kept despite ${notes.join(', ')}`);
         delete parsed.notes;
       }
+      if (parsed.ambiguous) {
+        scan.lose(i, `the text after "${parsed.id}" may be part of the package name`);
+        delete parsed.ambiguous;
+      }
       const shape = fieldShape(parsed);
-      if (scan.isCutShort(i) && lastShape !== undefined && (lastShape & ~shape) !== 0) {
+      if (
+        scan.isCutShort(i) &&
+        ((lastShape !== undefined && (lastShape & ~shape) !== 0) || pathDisagrees(parsed))
+      ) {
         scan.lose(
           i,
           `the file ends in the middle of this line (no line end, fields the line before has are missing): "${parsed.id}" may be cut short`,
