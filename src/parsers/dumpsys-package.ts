@@ -243,6 +243,8 @@ export function parseDumpsysPackageLines(
     // Only `Hidden system packages:` holds package blocks that are not installs; every other
     // section is read, so a stray line that looks like a section header cannot hide the packages.
     let inPackages = true;
+    /** Under the `Packages:` title, where every line at header depth is a package header. */
+    let packagesTitle = false;
     let block: Block | undefined;
     let user: UserState | undefined;
     for (let i = start; i < end; i++) {
@@ -259,6 +261,7 @@ export function parseDumpsysPackageLines(
           block = undefined;
           user = undefined;
           inPackages = !/^Hidden system packages:/.test(title);
+          packagesTitle = /^Packages:/.test(title);
         }
         continue;
       }
@@ -285,8 +288,19 @@ export function parseDumpsysPackageLines(
         block = { name: name.id, line: i, indent: lenient[1]?.length ?? 0, users: [] };
         continue;
       }
-      if (block === undefined) continue;
       const indent = line.length - line.trimStart().length;
+      if (packagesTitle && indent <= (block?.indent ?? 2) && line.includes('[')) {
+        // `  Pack?age [com.x] (…):` with its keyword garbled: a header whose app cannot be read.
+        add(block);
+        block = undefined;
+        user = undefined;
+        scan.lose(
+          i,
+          `dumpsys package line looks like a package header but is not one: "${preview(line.trim(), 60)}"`,
+        );
+        continue;
+      }
+      if (block === undefined) continue;
       if (indent <= block.indent) {
         add(block);
         block = undefined;

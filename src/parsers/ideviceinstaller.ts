@@ -261,17 +261,15 @@ export function parseIdeviceinstallerTextLines(scan: LineScan): Ideviceinstaller
     }
     if (section === undefined || line.trim() === '' || NOTE_LINE.test(line)) return;
     if (/\bideviceinstaller\b|^\S*\s?[$#%>] /.test(line)) {
-      // A prompt: the next command's output follows, unless it is more rows (a pasted listing).
+      // A prompt: the next command's output follows (left to the other parsers), then maybe more rows.
       afterPrompt = true;
       return;
     }
     if (afterPrompt) {
-      afterPrompt = false;
+      // Another command's output is not rows; rows again (a listing pasted around a prompt) are.
       const looksLikeRow = section.kind === 'legacy' ? / - /.test(line) : /^\s*[^\s,]+\s*,/.test(line);
-      if (!looksLikeRow) {
-        section = undefined;
-        return;
-      }
+      if (!looksLikeRow) return;
+      afterPrompt = false;
     }
     scan.claim(i);
     section.rows.push(i);

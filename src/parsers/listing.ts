@@ -163,6 +163,19 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
         });
         continue;
       }
+      if (line.includes('\ufffd') || (format === PM_LIST && DAMAGED_APP_LINE.test(line))) {
+        // Bytes that are not text, or `pakage:com.x`: it may have been an app line.
+        scan.lose(i, `unreadable line "${preview(line.trim())}" may have held an app`);
+        continue;
+      }
+      if (scan.isCutShort(i)) {
+        // The capture stopped in the middle of a line: what it was, and what came after, is unknown.
+        scan.lose(
+          i,
+          `the file ends in the middle of an unrecognised line "${preview(line.trim())}" (cut short?)`,
+        );
+        continue;
+      }
       scan.warn(i, `unrecognised line ${i + 1}: "${preview(line.trim())}"`);
     }
   }
@@ -189,6 +202,9 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
   if (partial.length > 0) result.partial = partial.join('; ');
   return result;
 }
+
+/** `word:` then a dotted package id: a `package:` line with its prefix damaged. */
+const DAMAGED_APP_LINE = /^\s*[^\s:#/;]*:\s*[A-Za-z]\w*(?:\.\w+)+/;
 
 /** A line holding only a plausible package id (at least two segments), give or take spaces and invisible characters. */
 function bareIdLine(line: string): string | undefined {

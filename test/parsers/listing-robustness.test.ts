@@ -71,6 +71,7 @@ describe('bad input gives a clear ParseError', () => {
     const text = [
       'package:com.ok uid:10001',
       ...Array.from({ length: 5000 }, (_, i) => `noise line ${i}`),
+      '',
     ].join('\n');
     const inv = parseListing(text, ctx);
     expect(inv.apps).toHaveLength(1);
