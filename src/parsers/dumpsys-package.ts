@@ -266,7 +266,7 @@ export function parseDumpsysPackageLines(
         continue;
       }
       if (!inPackages) continue;
-      if (header && !cleaned.stripped) {
+      if (header && !cleaned.stripped && PACKAGE_NAME.test(header[2] ?? '')) {
         add(block);
         user = undefined;
         block = { name: header[2] ?? '', line: i, indent: header[1]?.length ?? 0, users: [] };

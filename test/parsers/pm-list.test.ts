@@ -293,3 +293,62 @@ describe('pm list fixtures', () => {
     expect(inv.diagnostics).toEqual([]);
   });
 });
+
+// Issue 9: lines that are recognisably app lines keep their app, or make the listing partial.
+describe('pm list lines that are not in the exact form', () => {
+  const parse = (text: string) => parseListing(text, { target: 't' });
+
+  it('a damaged line start still reads as a package line', () => {
+    const inv = parse(
+      'package:com.a\n\u200b package:com.b\n  Package : com.c\n* package:com.d\n# package:com.gone\n',
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.b', 'com.c', 'com.d']);
+    expect(inv.partial).toBeUndefined();
+    expect(inv.diagnostics.map((d) => d.line)).toEqual([2, 3, 4]);
+  });
+
+  it('a package id alone on a line of a pm listing is kept, with a warning', () => {
+    const inv = parse(
+      'package:com.a\ncom.zhiliaoapp.musically   # pasted without the prefix\nsome words here\n',
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.zhiliaoapp.musically']);
+    expect(inv.diagnostics.map((d) => [d.line, d.message.slice(0, 40)])).toEqual([
+      [2, 'line 2: com.zhiliaoapp.musically kept, t'],
+      [3, 'unrecognised line 3: "some words here"'],
+    ]);
+  });
+
+  it('a damaged prefix or bytes that are not text on an unrecognised line: partial', () => {
+    expect(parse('package:com.a\npakage:com.zhiliaoapp.musically\n').partial).toMatch(
+      /line 2 \(unreadable line/,
+    );
+    expect(parse('package:com.a\np\ufffd\ufffdkage:com.b\n').partial).toMatch(/line 2/);
+  });
+
+  it('the last line cut short: partial when it lacks what the line before has, or is not a line at all', () => {
+    const before = 'package:com.a versionCode:1 uid:10001\n';
+    expect(parse(`${before}package:com.zhili`).partial).toMatch(/line 2 \(the file ends in the middle/);
+    expect(parse(`${before}package:com.b versionCode:2 uid:1`).partial).toBeUndefined();
+    expect(parse(`${before}packa`).partial).toMatch(
+      /line 2 \(the file ends in the middle of an unrecognised line/,
+    );
+    // -f: the APK folder names the whole id.
+    expect(parse('package:/data/app/~~a==/com.zhiliaoapp.musically-b==/base.apk=com.zhilia').partial).toMatch(
+      /line 1/,
+    );
+  });
+
+  it('many unreadable lines: the reason names five and counts the rest; warnings past 100 are counted', () => {
+    const lines = [
+      'package:com.ok',
+      ...Array.from({ length: 150 }, (_, i) => `package:/data/app/x${i}/base.apk=`),
+    ];
+    const inv = parse(`${lines.join('\n')}\n`);
+    expect(inv.partial).toMatch(
+      /^150 app line\(s\) could not be read in full: line 2 \(.*line 6 \(.*\) and 145 more line\(s\) up to line 151$/,
+    );
+    expect(inv.diagnostics.at(-1)?.message).toBe(
+      '50 more warnings not listed (lines 102–151); 150 app line(s) in all could not be read',
+    );
+  });
+});
