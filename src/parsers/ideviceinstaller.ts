@@ -471,6 +471,8 @@ export function parseIdeviceinstallerXml(text: string, ctx: ParseContext): Parse
   const lines = dictLines(text, root.length);
   const diagnostics: ParsedInventory['diagnostics'] = [];
   const apps: AppRecord[] = [];
+  /** Entries whose app could not be read: the listing is incomplete. */
+  const unread: string[] = [];
   root.forEach((item, index) => {
     const line = lines[index];
     const where = {
@@ -483,11 +485,14 @@ export function parseIdeviceinstallerXml(text: string, ctx: ParseContext): Parse
         message: `app #${index + 1} is not a dictionary: skipped`,
         ...where,
       });
+      unread.push(`app #${index + 1}${line === undefined ? '' : ` (line ${line})`} is not a dictionary`);
       return;
     }
     const app = appFromDict(item, index, ctx, line);
-    if (typeof app === 'string') diagnostics.push({ level: 'warning', message: `${app}: skipped`, ...where });
-    else apps.push(app);
+    if (typeof app === 'string') {
+      diagnostics.push({ level: 'warning', message: `${app}: skipped`, ...where });
+      unread.push(`${app}${line === undefined ? '' : ` (line ${line})`}`);
+    } else apps.push(app);
   });
   if (root.length === 0) {
     diagnostics.push({
@@ -496,5 +501,15 @@ export function parseIdeviceinstallerXml(text: string, ctx: ParseContext): Parse
       ...(ctx.path ? { path: ctx.path } : {}),
     });
   }
-  return { format: IDEVICEINSTALLER_XML, apps, device: { platform: 'ios' }, diagnostics };
+  const result: ParsedInventory = {
+    format: IDEVICEINSTALLER_XML,
+    apps,
+    device: { platform: 'ios' },
+    diagnostics,
+  };
+  if (unread.length > 0) {
+    const named = unread.slice(0, 5).join(', ');
+    result.partial = `${unread.length} app entr${unread.length === 1 ? 'y' : 'ies'} could not be read: ${named}${unread.length > 5 ? ` and ${unread.length - 5} more` : ''}`;
+  }
+  return result;
 }

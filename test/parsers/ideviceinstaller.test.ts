@@ -191,6 +191,8 @@ describe('ideviceinstaller XML', () => {
     });
     expect(app(inv, 'com.apple.mobilesafari')).toMatchObject({ system: true, publisher: {} });
     expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'warning', line: 72 })]);
+    // Issue 9: an entry with no bundle id used to be skipped with a warning only; it is an app not read.
+    expect(inv.partial).toBe('1 app entry could not be read: app #4 has no CFBundleIdentifier (line 72)');
   });
 
   it('1.2 `list --xml`: explicit team identifier and app-clip flag', () => {
