@@ -204,7 +204,7 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
 }
 
 /** `word:` then a dotted package id: a `package:` line with its prefix damaged. */
-const DAMAGED_APP_LINE = /^\s*[^\s:#/;]*:\s*[A-Za-z]\w*(?:\.\w+)+/;
+const DAMAGED_APP_LINE = /^\s*[^\s:#/;]*:\s*[A-Za-z]\w*(?:\.\w+)+(?=\s|$)/;
 
 /** A line holding only a plausible package id (at least two segments), give or take spaces and invisible characters. */
 function bareIdLine(line: string): string | undefined {
