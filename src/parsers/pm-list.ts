@@ -17,6 +17,13 @@
  *    `--user all|current` and no uid the user is unknown and left unset.
  * Samsung's `SecurityException: Shell does not have permission to access user N` (and its stack
  * trace) is skipped; user N is reported as a profile that could not be scanned.
+ *
+ * Shared and hand-edited lists carry notes, tabs, NBSP or zero-width characters, bad values, and a
+ * later Android may add a field: a line that is recognisably an app line (a `package:` prefix,
+ * however damaged its start) keeps its app whenever a plausible package id can be read from it
+ * (the first token, invisible characters removed), with a warning saying what was odd. A line
+ * with no readable id, an id that may have been split or cut short, makes the listing partial
+ * (LineScan.lose), so a listing is never complete with an app missing.
  */
 import type { AppRecord, Origin, ProfileInfo } from '../model.js';
 import { appKey, type LineScan, mergeInto, PER_USER_RANGE } from './listing-context.js';
