@@ -6,6 +6,12 @@
  * `User N: … installed=…` sub-blocks. `Hidden system packages:` (factory copies of updated system
  * apps, not separate installs), resolver tables, Queries, Dexopt and other sections are skipped.
  * `signatures:[74831dfd]` is a 32-bit Java hash, never an identity: kept only as extra.signatureHash.
+ *
+ * Package blocks are read in every section but `Hidden system packages:`, so a stray line that
+ * looks like a section title cannot hide the packages after it. A header not in the exact form
+ * (a note, a tab, invisible characters, stray bytes) keeps its package with a warning when the
+ * name between the brackets is a plausible package name; otherwise (no `]`, a garbled name or
+ * keyword) the listing is partial, naming the line.
  */
 import type { AppRecord } from '../model.js';
 import { appKey, isoLocalTime, type LineScan, mergeInto } from './listing-context.js';
