@@ -211,6 +211,19 @@ interface Section {
   expected?: number;
 }
 
+/** Opening minus closing brackets outside quoted strings (`\"` is a quote inside one). */
+function bracketDelta(line: string): number {
+  let delta = 0;
+  let quoted = false;
+  for (let k = 0; k < line.length; k++) {
+    const c = line[k];
+    if (c === '"' && line[k - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && (c === '[' || c === '{')) delta++;
+    else if (!quoted && (c === ']' || c === '}')) delta--;
+  }
+  return delta;
+}
+
 /** A header line without invisible characters, surrounding spaces or a trailing `# note`. */
 const headerText = (line: string): string =>
   stripInvisible(line)
@@ -235,9 +248,19 @@ export function parseIdeviceinstallerTextLines(scan: LineScan): Ideviceinstaller
   const sections: Section[] = [];
   let section: Section | undefined;
   let afterPrompt = false;
+  /** Open `[`/`{` of a value printed over several lines (1.2.0 prints arrays and dicts so). */
+  let nesting = 0;
   scan.lines.forEach((raw, i) => {
     if (scan.isClaimed(i)) return;
     const line = raw.trimEnd();
+    // Inside such a value lines are indented, and it closes with `]`/`}` at the start of a line;
+    // any other line ends it, so a stray bracket can never swallow the rows after it.
+    if (nesting > 0 && /^(?:\s|[\]}])/.test(line)) {
+      scan.claim(i);
+      nesting = Math.max(0, nesting + bracketDelta(line));
+      return;
+    }
+    nesting = 0;
     const header = TEXT_HEADER.exec(line) ?? TEXT_HEADER.exec(headerText(line));
     if (header) {
       scan.claim(i);
@@ -273,6 +296,7 @@ export function parseIdeviceinstallerTextLines(scan: LineScan): Ideviceinstaller
     }
     scan.claim(i);
     section.rows.push(i);
+    if (section.kind === 'columns' && /,\s*[[{]$/.test(line)) nesting = Math.max(0, bracketDelta(line));
   });
   result.found = sections.length > 0;
 

@@ -87,6 +87,31 @@ describe('ideviceinstaller text', () => {
     expect(inv.diagnostics.map((d) => d.line)).toEqual([3, 4]);
   });
 
+  it('1.2.0 `-a` with an array attribute: the value printed over several lines is not rows', () => {
+    const inv = parseListing(
+      [
+        'CFBundleIdentifier, UIDeviceFamily, CFBundleDisplayName',
+        'com.a, [',
+        '  1,',
+        '  2',
+        '], "A"',
+        'com.b, [], "B"',
+        'com.c, {',
+        '  "k": "v [x"',
+        '}, "C"',
+        '',
+      ].join('\n'),
+      { target: 't' },
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.b', 'com.c']);
+    expect(inv.partial).toBeUndefined();
+    // An array that never closes swallows no rows.
+    const open = parseListing('CFBundleIdentifier, UIDeviceFamily\ncom.a, [\ncom.zhiliaoapp.musically, 1\n', {
+      target: 't',
+    });
+    expect(open.apps.map((a) => a.id)).toEqual(['com.a', 'com.zhiliaoapp.musically']);
+  });
+
   it('a row cut short at the end of the file makes the listing partial', () => {
     const inv = parseListing(
       'CFBundleIdentifier, CFBundleShortVersionString, CFBundleDisplayName\ncom.a, "1", "A"\ncom.zhiliao',
