@@ -6,14 +6,26 @@
  * `User N: … installed=…` sub-blocks. `Hidden system packages:` (factory copies of updated system
  * apps, not separate installs), resolver tables, Queries, Dexopt and other sections are skipped.
  * `signatures:[74831dfd]` is a 32-bit Java hash, never an identity: kept only as extra.signatureHash.
+ *
+ * Package blocks are read in every section but `Hidden system packages:`, so a stray line that
+ * looks like a section title cannot hide the packages after it. A header not in the exact form
+ * (a note, a tab, invisible characters, stray bytes) keeps its package with a warning when the
+ * name between the brackets is a plausible package name; otherwise (no `]`, a garbled name or
+ * keyword) the listing is partial, naming the line.
  */
 import type { AppRecord } from '../model.js';
 import { appKey, isoLocalTime, type LineScan, mergeInto } from './listing-context.js';
+import { preview, stripInvisible, UNUSUAL_SPACE } from './text.js';
 
 export const DUMPSYS_PACKAGE = 'dumpsys-package';
 
 const PACKAGE_BLOCK = /^( *)Package \[([^\]]+)\] \(([0-9a-fA-F]+)\):\s*$/;
 const USER_LINE = /^User (\d+):(.*)$/;
+/** A package block header however mangled: `Package [` then the name, up to `]` if it is there. */
+const LENIENT_BLOCK = /^(\s*)(.*?)Package\s*\[([^\]]*)(?:(\])(.*))?$/;
+const PACKAGE_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+/** A section title of the dump (`Packages:`, `Hidden system packages:`, `Dexopt state:`…). */
+const SECTION_HEADER = /^[A-Z][A-Za-z0-9 ()/'_-]*:/;
 const SERVICE_START = 'DUMP OF SERVICE ';
 const PACKAGE_SERVICE = /^DUMP OF SERVICE package:\s*$/;
 /** Bugreport separators: `--------- 2.9s was the duration of dumpsys package…`, `------ SECTION ------`. */
@@ -202,6 +214,22 @@ function toRecords(block: Block, scan: LineScan): AppRecord[] {
   return records;
 }
 
+/** The package name of a header that is not in the exact form, and what was odd; a string when none can be read. */
+function lenientBlockName(m: RegExpExecArray, stripped: boolean): { id: string; notes: string[] } | string {
+  const inside = m[3] ?? '';
+  if (m[4] === undefined) return `no closing "]" after "${preview(inside, 60)}" (line cut short?)`;
+  const id = inside.trim();
+  if (!PACKAGE_NAME.test(id)) return `invalid package name "${preview(id, 60)}"`;
+  const notes: string[] = [];
+  if (stripped) notes.push('invisible characters (zero-width/BOM) removed');
+  if (id !== inside) notes.push('spaces around the package name');
+  if (UNUSUAL_SPACE.test(m[0])) notes.push('a tab or unusual space');
+  if ((m[2] ?? '') !== '') notes.push(`unexpected text "${preview(m[2] ?? '', 20)}" before "Package"`);
+  const rest = (m[5] ?? '').trim();
+  if (!/^\([0-9a-fA-F]+\):$/.test(rest)) notes.push(`unexpected text "${preview(rest, 40)}" after the name`);
+  return { id, notes };
+}
+
 /** Read every package block in the given ranges; the ranges' lines are claimed. */
 export function parseDumpsysPackageLines(
   scan: LineScan,
@@ -218,39 +246,67 @@ export function parseDumpsysPackageLines(
   };
 
   for (const [start, end] of ranges) {
-    let hasHeader = false;
-    for (let i = start; i < end; i++) {
-      if (scan.lines[i] === 'Packages:' || scan.lines[i]?.trimEnd() === 'Packages:') {
-        hasHeader = true;
-        break;
-      }
-    }
-    let inPackages = !hasHeader;
+    // Only `Hidden system packages:` holds package blocks that are not installs; every other
+    // section is read, so a stray line that looks like a section header cannot hide the packages.
+    let inPackages = true;
+    /** Under the `Packages:` title, where every line at header depth is a package header. */
+    let packagesTitle = false;
     let block: Block | undefined;
     let user: UserState | undefined;
     for (let i = start; i < end; i++) {
-      const line = scan.lines[i] ?? '';
+      const raw = scan.lines[i] ?? '';
       scan.claim(i);
+      const cleaned = stripInvisible(raw);
+      const line = cleaned.text;
       if (line.trim() === '') continue;
-      if (!/^\s/.test(line)) {
-        add(block);
-        block = undefined;
-        user = undefined;
-        const header = line.trimEnd();
-        if (header === 'Packages:') inPackages = true;
-        else if (hasHeader || /^Hidden system packages:/.test(header)) inPackages = false;
+      const header = line.includes('ackage') ? PACKAGE_BLOCK.exec(line) : null;
+      if (!/^\s/.test(line) && !LENIENT_BLOCK.test(line)) {
+        const title = line.trimEnd();
+        if (SECTION_HEADER.test(title)) {
+          add(block);
+          block = undefined;
+          user = undefined;
+          inPackages = !/^Hidden system packages:/.test(title);
+          packagesTitle = /^Packages:/.test(title);
+        }
         continue;
       }
       if (!inPackages) continue;
-      const start = PACKAGE_BLOCK.exec(line);
-      if (start) {
+      if (header && !cleaned.stripped && PACKAGE_NAME.test(header[2] ?? '')) {
         add(block);
         user = undefined;
-        block = { name: start[2] ?? '', line: i, indent: start[1]?.length ?? 0, users: [] };
+        block = { name: header[2] ?? '', line: i, indent: header[1]?.length ?? 0, users: [] };
+        continue;
+      }
+      const lenient = LENIENT_BLOCK.exec(line);
+      if (lenient) {
+        add(block);
+        block = undefined;
+        user = undefined;
+        const name = lenientBlockName(lenient, cleaned.stripped);
+        if (typeof name === 'string') {
+          scan.lose(i, `dumpsys package header: ${name}`);
+          continue;
+        }
+        if (name.notes.length > 0) {
+          scan.warn(i, `dumpsys package line ${i + 1}: ${name.id} kept despite ${name.notes.join(', ')}`);
+        }
+        block = { name: name.id, line: i, indent: lenient[1]?.length ?? 0, users: [] };
+        continue;
+      }
+      const indent = line.length - line.trimStart().length;
+      if (packagesTitle && indent <= (block?.indent ?? 2) && line.includes('[')) {
+        // `  Pack?age [com.x] (…):` with its keyword garbled: a header whose app cannot be read.
+        add(block);
+        block = undefined;
+        user = undefined;
+        scan.lose(
+          i,
+          `dumpsys package line looks like a package header but is not one: "${preview(line.trim(), 60)}"`,
+        );
         continue;
       }
       if (block === undefined) continue;
-      const indent = line.length - line.trimStart().length;
       if (indent <= block.indent) {
         add(block);
         block = undefined;

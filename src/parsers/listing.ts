@@ -23,7 +23,7 @@ import { appKey, LineScan, mergeInto } from './listing-context.js';
 import { looksLikeXmlPlist } from './plist.js';
 import { PM_LIST, parsePmListLines } from './pm-list.js';
 import { parsePmUsersLines } from './pm-users.js';
-import { binaryReason, normaliseText, preview } from './text.js';
+import { binaryReason, normaliseText, preview, stripInvisible } from './text.js';
 import { type ParseContext, type ParsedInventory, ParseError } from './types.js';
 
 export type ListingFormat =
@@ -42,13 +42,10 @@ const DETECTORS: ReadonlyArray<readonly [ListingFormat, RegExp]> = [
   ['dumpsys-package', /^DUMP OF SERVICE package:/m],
   [
     'pm-list',
-    /^package:\S|^Exception occurred while executing 'list':|^java\.lang\.SecurityException: Shell does not have permission to access user/m,
+    /^[\t \u00a0\u00ad\u200b-\u200f\u2060\ufeff]*package:[\t \u00a0]*\S|^Exception occurred while executing 'list':|^java\.lang\.SecurityException: Shell does not have permission to access user/m,
   ],
   ['dumpsys-package', /^ *Package \[[^\]\n]+\] \([0-9a-fA-F]+\):/m],
-  [
-    'ideviceinstaller-text',
-    /^CFBundleIdentifier, CFBundle(?:Short)?Version(?:String)?, CFBundleDisplayName|^Total: \d+ apps?\s*$/m,
-  ],
+  ['ideviceinstaller-text', /^CFBundleIdentifier(?:, [A-Za-z][\w.-]*)+[ \t]*$|^Total: \d+ apps?\s*$/m],
   ['pm-users', /^\s*UserInfo\{-?\d+:/m],
   ['getprop', /^\[[\w.:@-]+\]: \[/m],
 ];
@@ -96,7 +93,8 @@ export function parseTextChecked(text: string, ctx: ParseContext): ParsedInvento
 function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
   const lines = text.split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  const scan = new LineScan(lines, ctx);
+  // A capture cut short ends mid-line; parsers check such a last line against the ones before it.
+  const scan = new LineScan(lines, ctx, !text.endsWith('\n'));
 
   const dump = findDumpsysRanges(lines);
   for (const [start, end] of dump.otherServices) {
@@ -147,17 +145,50 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
   }
 
   // Free-form dumps are mostly sections we do not read; only short listings get per-line warnings.
+  const bareIds: AppRecord[] = [];
   if (dump.ranges.length === 0 && !dump.multiService) {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] ?? '';
       if (scan.isClaimed(i) || line.trim() === '' || NOISE_LINE.test(line)) continue;
+      const bare = format === PM_LIST ? bareIdLine(line) : undefined;
+      if (bare !== undefined) {
+        // A package id alone on a line of a pm listing: an edited list that lost `package:`.
+        scan.warn(i, `line ${i + 1}: ${bare} kept, though the line lacks the "package:" prefix`);
+        bareIds.push({
+          platform: 'android',
+          id: bare,
+          publisher: {},
+          origin: scan.origin(PM_LIST, i),
+          user: 0,
+        });
+        continue;
+      }
+      if (line.includes('\ufffd') || (format === PM_LIST && DAMAGED_APP_LINE.test(line))) {
+        // Bytes that are not text, or `pakage:com.x`: it may have been an app line.
+        scan.lose(i, `unreadable line "${preview(line.trim())}" may have held an app`);
+        continue;
+      }
+      if (scan.isCutShort(i)) {
+        // The capture stopped in the middle of a line: what it was, and what came after, is unknown.
+        scan.lose(
+          i,
+          `the file ends in the middle of an unrecognised line "${preview(line.trim())}" (cut short?)`,
+        );
+        continue;
+      }
       scan.warn(i, `unrecognised line ${i + 1}: "${preview(line.trim())}"`);
     }
   }
 
-  const apps = mergeApps(format === DUMPSYS_PACKAGE ? [dumpApps, pm.apps] : [pm.apps, dumpApps], ios.apps);
+  const apps = mergeApps(
+    format === DUMPSYS_PACKAGE ? [dumpApps, pm.apps, bareIds] : [pm.apps, bareIds, dumpApps],
+    ios.apps,
+  );
   const partial: string[] = [];
   if (pm.partial) partial.push(pm.partial);
+  const lost = scan.lostReason();
+  if (lost !== undefined) partial.push(lost);
+  if (ios.partial !== undefined) partial.push(ios.partial);
 
   const profiles = buildProfiles(users, pm, partial);
   if (format === IDEVICEINSTALLER_TEXT && ios.headerOnly) {
@@ -170,6 +201,16 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
   if (profiles) result.profiles = profiles;
   if (partial.length > 0) result.partial = partial.join('; ');
   return result;
+}
+
+/** `word:` then a dotted package id: a `package:` line with its prefix damaged. */
+const DAMAGED_APP_LINE = /^\s*[^\s:#/;]*:\s*[A-Za-z]\w*(?:\.\w+)+(?=\s|$)/;
+
+/** A line holding only a plausible package id (at least two segments), give or take spaces and invisible characters. */
+function bareIdLine(line: string): string | undefined {
+  const [first = '', ...rest] = stripInvisible(line).text.trim().split(/\s+/);
+  if (rest.length > 0 && !/^(?:#|\/\/|--|;)/.test(rest[0] ?? '')) return undefined;
+  return /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/.test(first) ? first : undefined;
 }
 
 function mergeApps(androidSources: AppRecord[][], iosApps: AppRecord[]): AppRecord[] {

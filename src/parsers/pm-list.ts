@@ -17,17 +17,21 @@
  *    `--user all|current` and no uid the user is unknown and left unset.
  * Samsung's `SecurityException: Shell does not have permission to access user N` (and its stack
  * trace) is skipped; user N is reported as a profile that could not be scanned.
+ *
+ * Shared and hand-edited lists carry notes, tabs, NBSP or zero-width characters, bad values, and a
+ * later Android may add a field: a line that is recognisably an app line (a `package:` prefix,
+ * however damaged its start) keeps its app whenever a plausible package id can be read from it
+ * (the first token, invisible characters removed), with a warning saying what was odd. A line
+ * with no readable id, an id that may have been split or cut short, makes the listing partial
+ * (LineScan.lose), so a listing is never complete with an app missing.
  */
 import type { AppRecord, Origin, ProfileInfo } from '../model.js';
 import { appKey, type LineScan, mergeInto, PER_USER_RANGE } from './listing-context.js';
-import { detach } from './text.js';
+import { detach, preview, stripInvisible, UNUSUAL_SPACE } from './text.js';
 
 export const PM_LIST = 'pm-list';
 
 const PACKAGE_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
-/** The optional fields, in the order pm prints them (two spaces before `installer=`). */
-const FIELD_START = / versionCode:| {1,2}installer=| uid:/;
-const FIELDS = /^(?: versionCode:(\S*))?(?: {1,2}installer=(\S*))?(?: uid:(\S*))?\s*$/;
 const SYSTEM_PARTITIONS = /^\/(system|system_ext|product|vendor|odm|oem|apex|india|preload|my_[a-z]+)\//;
 const COMMAND = /\b(?:pm|cmd package) list packages\b/;
 const USER_HEADER = /^\s*(?:(?:#+|=+|-+|\*+)\s*user\s+(-?\d+)\b.*|user\s+(-?\d+)\s*:?)\s*$/i;
@@ -93,42 +97,79 @@ interface PackageLine {
   versionCode?: number | string;
   installer?: string;
   uids: number[];
+  /** What was odd about a line that was still read (comment, tab, unknown field…), for a warning. */
+  notes?: string[];
+  /** The text after the id could be the rest of it: the id may be misread. */
+  ambiguous?: boolean;
 }
 
-/** Parse the text after `package:`; a string is the reason it could not be parsed. */
+/** Parse the text after `package:`; a string is the reason no package id could be read from it. */
 export function parsePackageLine(body: string): PackageLine | string {
   return parseCanonicalLine(body) ?? parsePackageLineByGrammar(body);
 }
 
+/** A trailing note a person added to a shared list: `# …`, `// …`, `-- …`, `; …`. */
+const COMMENT_TOKEN = /^(?:#|\/\/|--|;)/;
+
 /**
- * The line grammar as regular expressions: the reference for every line, and the path taken by
- * any line the fast scanner below is not sure about (it also words the errors).
+ * The line grammar, read leniently: the reference for every line, and the path taken by any line
+ * the fast scanner below is not sure about. The package id is the first token (after dropping
+ * invisible characters); the fields pm prints are read where they are well formed, and anything
+ * else (a comment, an unknown field a later Android adds, a bad value) is noted, never a reason
+ * to drop the app. Only a line with no plausible package id is refused.
  */
 export function parsePackageLineByGrammar(body: string): PackageLine | string {
-  const headEnd = body.search(FIELD_START);
-  const head = (headEnd === -1 ? body : body.slice(0, headEnd)).trim();
-  const eq = head.lastIndexOf('=');
-  const path = eq >= 0 ? head.slice(0, eq) : undefined;
-  const id = eq >= 0 ? head.slice(eq + 1) : head;
+  const notes: string[] = [];
+  const { text, stripped } = stripInvisible(body);
+  if (stripped) notes.push('invisible characters (zero-width/BOM) removed');
+  if (text.includes('\ufffd')) {
+    // Bytes that are not UTF-8 (or an over-long encoding of an ASCII character) decode to U+FFFD:
+    // one of them inside or beside the id may have been a letter of it.
+    const head = text.trimStart().split(/\s/, 1)[0] ?? '';
+    if (head.includes('\ufffd')) return 'bytes that are not valid UTF-8 in the package name';
+    notes.push('bytes that are not valid UTF-8 after the package name');
+  }
+  if (UNUSUAL_SPACE.test(text)) notes.push('a tab or unusual space (NBSP…)');
+  else if (/^ /.test(text)) notes.push('a space after "package:"');
+  const tokens = text.split(/\s+/).filter(Boolean);
+  const headToken = tokens[0];
+  if (headToken === undefined) return 'empty package name';
+  const eq = headToken.lastIndexOf('=');
+  const path = eq >= 0 ? headToken.slice(0, eq) : undefined;
+  const id = eq >= 0 ? headToken.slice(eq + 1) : headToken;
   if (id === '' && path === undefined) return 'empty package name';
   if (id === '' || id.includes('/')) return 'APK path without a package name (truncated line?)';
-  if (!PACKAGE_NAME.test(id)) return `invalid package name "${id.slice(0, 80)}"`;
+  if (!PACKAGE_NAME.test(id)) return `invalid package name "${preview(id, 80)}"`;
   const parsed: PackageLine = { id, uids: [] };
   if (path !== undefined) parsed.path = path;
-  if (headEnd === -1) return parsed;
-  const fields = FIELDS.exec(body.slice(headEnd));
-  if (fields === null) return `unexpected text "${body.slice(headEnd).trim().slice(0, 40)}"`;
-  const [, version, installer, uid] = fields;
-  if (version !== undefined) {
-    if (!/^-?\d+$/.test(version)) return `invalid versionCode "${version.slice(0, 40)}"`;
-    const n = Number(version);
-    parsed.versionCode = Number.isSafeInteger(n) ? n : version;
+  const unknown: string[] = [];
+  for (let t = 1; t < tokens.length; t++) {
+    const token = tokens[t] ?? '';
+    if (COMMENT_TOKEN.test(token)) {
+      notes.push(`a trailing comment "${preview(tokens.slice(t).join(' '), 40)}"`);
+      break;
+    }
+    if (token.startsWith('versionCode:')) {
+      const version = token.slice('versionCode:'.length);
+      if (/^-?\d+$/.test(version)) {
+        const n = Number(version);
+        parsed.versionCode = Number.isSafeInteger(n) ? n : version;
+      } else notes.push(`invalid versionCode "${preview(version, 40)}" (ignored)`);
+    } else if (token.startsWith('installer=')) {
+      const installer = token.slice('installer='.length);
+      if (installer !== 'null' && installer !== '') parsed.installer = installer;
+    } else if (token.startsWith('uid:')) {
+      const uid = token.slice('uid:'.length);
+      if (/^\d+(,\d+)*$/.test(uid)) parsed.uids = uid.split(',').map(Number);
+      else notes.push(`invalid uid list "${preview(uid, 40)}" (ignored)`);
+    } else unknown.push(token);
   }
-  if (installer !== undefined && installer !== 'null' && installer !== '') parsed.installer = installer;
-  if (uid !== undefined) {
-    if (!/^\d+(,\d+)*$/.test(uid)) return `invalid uid list "${uid.slice(0, 40)}"`;
-    parsed.uids = uid.split(',').map(Number);
+  if (unknown.length > 0) {
+    notes.push(`unknown trailing text "${preview(unknown.join(' '), 40)}"`);
+    // `com.zhi liaoapp`: a space (or NBSP) inside the id leaves its first part as the id.
+    if (/^[A-Za-z0-9_.]+$/.test(unknown[0] ?? '')) parsed.ambiguous = true;
   }
+  if (notes.length > 0) parsed.notes = notes;
   return parsed;
 }
 
@@ -150,7 +191,9 @@ function parseCanonicalLine(body: string): PackageLine | undefined {
   const n = body.length;
   let headEnd = body.indexOf(' ');
   if (headEnd === -1) headEnd = n;
-  if (headEnd === 0 || !isVisibleAscii(body.charCodeAt(0))) return undefined;
+  if (headEnd === 0) return undefined;
+  // The path and id are printable ASCII: a tab or other character there is the grammar's to read.
+  for (let i = 0; i < headEnd; i++) if (!isVisibleAscii(body.charCodeAt(i))) return undefined;
   const eq = body.lastIndexOf('=', headEnd - 1);
   let dot = true;
   for (let i = eq + 1; i < headEnd; i++) {
@@ -231,6 +274,39 @@ interface Collected {
   section: PmListSection;
 }
 
+/** Which optional fields a line carries, as bits: path, versionCode, installer, uid. */
+/** An app's `/data/app/…/<id>-<suffix>/base.apk` folder naming a longer id than the line: the id was cut. */
+const pathDisagrees = (p: PackageLine): boolean => {
+  const dir = p.path === undefined ? undefined : /\/([A-Za-z0-9_.]+)-[^/]*\/base\.apk$/.exec(p.path)?.[1];
+  return dir !== undefined && dir !== p.id && dir.startsWith(p.id);
+};
+
+const fieldShape = (p: PackageLine): number =>
+  (p.path === undefined ? 0 : 1) |
+  (p.versionCode === undefined ? 0 : 2) |
+  (p.installer === undefined ? 0 : 4) |
+  (p.uids.length === 0 ? 0 : 8);
+
+/**
+ * `package:` after anything but letters, digits and comment marks (`# package:x` is a line a
+ * person commented out): spaces, a tab, stray bytes, a list bullet. Any case, spaces before `:`.
+ */
+const LENIENT_PREFIX = /^[^A-Za-z0-9#/;]*package\s*:/i;
+
+/**
+ * A `package:` line that does not start exactly so (`line` is `original` without invisible
+ * characters). Still an app line; says what was odd.
+ */
+function lenientPrefix(line: string, original: string): { body: string; note: string } | undefined {
+  const m = LENIENT_PREFIX.exec(line);
+  if (!m) return undefined;
+  const note =
+    line === original
+      ? `an unusual line start "${preview(m[0], 20)}"`
+      : 'invisible characters (zero-width/BOM) removed';
+  return { body: line.slice(m[0].length), note };
+}
+
 export function parsePmListLines(scan: LineScan): PmListResult {
   const result: PmListResult = {
     apps: [],
@@ -246,6 +322,8 @@ export function parsePmListLines(scan: LineScan): PmListResult {
   let inException = false;
   let inUsage = false;
   let unknownUserNoted = false;
+  /** Fields of the previous app line (fieldShape), to tell a line cut short. */
+  let lastShape: number | undefined;
   const collected: Collected[] = [];
   const partial: string[] = [];
 
@@ -260,18 +338,41 @@ export function parsePmListLines(scan: LineScan): PmListResult {
     if (scan.isClaimed(i)) continue;
     const raw = lines[i] ?? '';
     const line = raw.trimEnd();
-    if (line.startsWith('package:')) {
+    const appLine = line.startsWith('package:') ? undefined : lenientPrefix(stripInvisible(line).text, line);
+    if (appLine !== undefined || line.startsWith('package:')) {
       inException = false;
       scan.claim(i);
       result.found = true;
       if (!sectionUsed && !sections.includes(section)) sections.push(section);
       sectionUsed = true;
       // A copy, so records kept by findings do not pin the whole listing text in memory.
-      const parsed = parsePackageLine(detach(line.slice('package:'.length)));
+      const body = appLine?.body ?? line.slice('package:'.length);
+      const parsed = parsePackageLine(detach(body));
       if (typeof parsed === 'string') {
-        scan.warn(i, `pm list line ${i + 1}: ${parsed}`);
+        scan.lose(i, `pm list line: ${parsed}`);
         continue;
       }
+      const notes =
+        appLine?.note === undefined ? (parsed.notes ?? []) : [appLine.note, ...(parsed.notes ?? [])];
+      if (notes.length > 0) {
+        scan.warn(i, `pm list line ${i + 1}: ${parsed.id} kept despite ${notes.join(', ')}`);
+        delete parsed.notes;
+      }
+      if (parsed.ambiguous) {
+        scan.lose(i, `the text after "${parsed.id}" may be part of the package name`);
+        delete parsed.ambiguous;
+      }
+      const shape = fieldShape(parsed);
+      if (
+        scan.isCutShort(i) &&
+        ((lastShape !== undefined && (lastShape & ~shape) !== 0) || pathDisagrees(parsed))
+      ) {
+        scan.lose(
+          i,
+          `the file ends in the middle of this line (no line end, fields the line before has are missing): "${parsed.id}" may be cut short`,
+        );
+      }
+      lastShape = shape;
       if (parsed.uids.length === 0) {
         const user =
           section.user === undefined ? 0 : typeof section.user === 'number' ? section.user : undefined;

@@ -115,3 +115,20 @@ export function preview(value: string, max = 60): string {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * Characters that take no room when shown: zero-width space/non-joiner/joiner, word joiner,
+ * BOM (zero-width no-break space), soft hyphen and the bidi marks. Pasted into a shared list they
+ * are invisible to the person reading it, so a parser drops them rather than the line.
+ */
+export const INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/g;
+const HAS_INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/;
+
+/** `s` without invisible characters, and whether there were any (so the caller can say so). */
+export function stripInvisible(s: string): { text: string; stripped: boolean } {
+  if (!HAS_INVISIBLE.test(s)) return { text: s, stripped: false };
+  return { text: s.replace(INVISIBLE, ''), stripped: true };
+}
+
+/** Whitespace other than the plain space: tab, NBSP, the Unicode spaces (what `\s` adds to ` `). */
+export const UNUSUAL_SPACE = /[^\S ]/;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseListing } from '../../src/parsers/listing.js';
 import { app, ids, parseFixture } from './listing-helpers.js';
 
 describe('dumpsys package', () => {
@@ -81,5 +82,74 @@ describe('dumpsys package', () => {
   it('a signature hash never becomes a publisher identity', () => {
     const inv = parseFixture('listings/dumpsys/android14-multiuser.txt');
     for (const a of inv.apps) expect(a.publisher).toEqual({});
+  });
+
+  // Issue 9: a header that was not exactly `  Package [x] (hash):` used to be skipped silently.
+  describe('package headers that are not in the exact form', () => {
+    const dump = (header: string, after = ''): string =>
+      [
+        'Packages:',
+        '  Package [com.android.camera2] (1a2b):',
+        '    userId=10040',
+        header,
+        '    userId=10123',
+        '    versionCode=2023 minSdk=21 targetSdk=34',
+        '    User 0: ceDataInode=1 installed=true hidden=false suspended=false stopped=false notLaunched=false enabled=0',
+        after,
+        'Hidden system packages:',
+        '  Package [com.factory.copy] (9):',
+        '',
+      ].join('\n');
+    const parse = (text: string) => parseListing(text, { target: 't' });
+
+    it.each([
+      ['a trailing note', '  Package [com.zhiliaoapp.musically] (3c4d):   # flagged'],
+      ['a tab', '\tPackage [com.zhiliaoapp.musically] (3c4d):'],
+      ['zero-width characters', '  Pack\u200bage [\u200dcom.zhiliaoapp.musically] (3c4d):'],
+      ['spaces in the brackets', '  Package [ com.zhiliaoapp.musically ] (3c4d):'],
+      ['stray bytes before it', '  \ufffdPackage [com.zhiliaoapp.musically] (3c4d):'],
+    ])('%s: kept with a warning on its line', (_, header) => {
+      const inv = parse(dump(header));
+      expect(inv.apps.map((a) => a.id)).toContain('com.zhiliaoapp.musically');
+      expect(inv.partial).toBeUndefined();
+      expect(inv.diagnostics).toEqual([
+        expect.objectContaining({
+          level: 'warning',
+          line: 4,
+          message: expect.stringMatching(/com\.zhiliaoapp\.musically kept despite/),
+        }),
+      ]);
+    });
+
+    it('the exact form keeps its fields and users', () => {
+      const inv = parse(dump('  Package [com.zhiliaoapp.musically] (3c4d):'));
+      expect(app(inv, 'com.zhiliaoapp.musically', 0)).toMatchObject({ versionCode: 2023 });
+      expect(inv.apps.map((a) => a.id)).not.toContain('com.factory.copy');
+      expect(inv.diagnostics).toEqual([]);
+    });
+
+    it.each([
+      ['no closing bracket', '  Package [com.zhiliaoapp.musi', /no closing "\]"/],
+      ['an invalid name', '  Package [com.zhiliao\ufffdapp] (3c4d):', /invalid package name/],
+      [
+        'a garbled keyword',
+        '  Pa\ufffd\ufffdkage [com.zhiliaoapp.musically] (3c4d):',
+        /looks like a package header/,
+      ],
+    ])('%s: the listing is partial, naming the line', (_, header, reason) => {
+      const inv = parse(dump(header));
+      expect(inv.partial).toMatch(/could not be read in full: line 4 \(/);
+      expect(inv.partial).toMatch(reason);
+    });
+
+    it('a stray line between blocks that looks like a section title does not hide the packages after it', () => {
+      const inv = parse(
+        dump('  Package [com.zhiliaoapp.musically] (3c4d):').replace(
+          '    userId=10040',
+          '    userId=10040\nSome Pasted Title:',
+        ),
+      );
+      expect(ids(inv)).toContain('com.zhiliaoapp.musically@0');
+    });
   });
 });

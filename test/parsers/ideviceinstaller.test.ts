@@ -1,17 +1,123 @@
 import { describe, expect, it } from 'vitest';
 import { parseTextRow, signerPublisher } from '../../src/parsers/ideviceinstaller.js';
+import { parseListing } from '../../src/parsers/listing.js';
 import { app, parseFixture } from './listing-helpers.js';
 
 describe('ideviceinstaller text', () => {
-  it('row grammar: id to the first `, "`, version quoted, name to the last quote', () => {
+  it('raw row grammar (1.1.x, 1.2 development builds): last column runs to the last quote', () => {
     expect(parseTextRow('a.b, "1.0", "Notes, Lists, and "Things""')).toEqual({
       id: 'a.b',
-      version: '1.0',
-      name: 'Notes, Lists, and "Things"',
+      values: ['1.0', 'Notes, Lists, and "Things"'],
+      notes: [],
     });
-    expect(parseTextRow('a.b, "1.0", ""')).toEqual({ id: 'a.b', version: '1.0', name: '' });
-    expect(parseTextRow('a.b, "1.0"')).toMatch(/display name/);
-    expect(parseTextRow('no separator')).toMatch(/expected/);
+    expect(parseTextRow('a.b, "1.0", ""')).toEqual({ id: 'a.b', values: ['1.0', ''], notes: [] });
+    expect(parseTextRow('a.b, "1.0", ')).toEqual({ id: 'a.b', values: ['1.0', undefined], notes: [] });
+    expect(parseTextRow('a.b, , "Name"')).toEqual({ id: 'a.b', values: [undefined, 'Name'], notes: [] });
+    expect(parseTextRow('a.b, "1.0"')).toMatchObject({ id: 'a.b', values: ['1.0'] });
+    expect(parseTextRow('a.b, "1.0", "Cut')).toMatchObject({ unterminated: true });
+    expect(parseTextRow('no separator')).toMatch(/invalid bundle identifier/);
+    expect(parseTextRow(', "1.0", "x"')).toMatch(/invalid bundle identifier/);
+  });
+
+  it('escaped row grammar (1.2.0, libplist PLIST_FORMAT_PRINT): \\" and control escapes, backslash as is', () => {
+    const row = (line: string) => parseTextRow(line, 3, 'print');
+    expect(row('a.b, "1.0", "Notes, Lists, and \\"Things\\""')).toMatchObject({
+      values: ['1.0', 'Notes, Lists, and "Things"'],
+      notes: [],
+    });
+    expect(row('a.b, "2.3.1", "Red \\u001b[31mALERT\\u001b[0m\\tApp\\n"')).toMatchObject({
+      values: ['2.3.1', 'Red \u001b[31mALERT\u001b[0m\tApp\n'],
+    });
+    // A backslash is not escaped, so a name ending in one prints `\"` before the closing quote.
+    expect(row('a.b, "1", "C:\\dir\\"')).toMatchObject({ values: ['1', 'C:\\dir\\'] });
+    expect(row('com.tencent.xin, "8.0.49", ')).toEqual({
+      id: 'com.tencent.xin',
+      values: ['8.0.49', undefined],
+      notes: [],
+    });
+    expect(row('a.b, 42, true')).toMatchObject({ values: ['42', 'true'] });
+  });
+
+  it('1.2.0 listing: escaped names unescaped, an app with no display name kept', () => {
+    const inv = parseListing(
+      [
+        'CFBundleIdentifier, CFBundleShortVersionString, CFBundleDisplayName',
+        'com.example.commas, "1.0", "Notes, Lists, and \\"Things\\""',
+        'com.example.ansi, "2.3.1", "Red \\u001b[31mALERT\\u001b[0m App"',
+        'com.tencent.xin, "8.0.49", ',
+        'com.example.noversion, , "No Version"',
+        'com.example.emoji, "10.2", "Pizza 🍕 Finder 👩\u200d👩\u200d👧"',
+        '',
+      ].join('\n'),
+      { target: 't' },
+    );
+    expect(inv.partial).toBeUndefined();
+    expect(inv.diagnostics).toEqual([]);
+    expect(inv.apps.map((a) => [a.id, a.name, a.versionName])).toEqual([
+      ['com.example.commas', 'Notes, Lists, and "Things"', '1.0'],
+      ['com.example.ansi', 'Red \u001b[31mALERT\u001b[0m App', '2.3.1'],
+      ['com.tencent.xin', undefined, '8.0.49'],
+      ['com.example.noversion', 'No Version', undefined],
+      ['com.example.emoji', 'Pizza 🍕 Finder 👩\u200d👩\u200d👧', '10.2'],
+    ]);
+  });
+
+  it('1.1.1 rows: an app with no version prints `id, "Name"`', () => {
+    const inv = parseListing(
+      'CFBundleIdentifier, CFBundleVersion, CFBundleDisplayName\ncom.a, "12", "A"\ncom.b, "B"\n',
+      { target: 't' },
+    );
+    expect(inv.apps.map((a) => [a.id, a.name, a.versionCode])).toEqual([
+      ['com.a', 'A', 12],
+      ['com.b', 'B', undefined],
+    ]);
+    expect(inv.diagnostics).toEqual([]);
+  });
+
+  it('`-a` headers map their columns; a row with no readable id makes the listing partial', () => {
+    const inv = parseListing(
+      'CFBundleIdentifier, CFBundleVersion, CFBundleName\ncom.a, "7", "A"\n  com.b\u200b, "8", "B" # note\n"broken, "1", "x"\n',
+      { target: 't' },
+    );
+    expect(inv.apps.map((a) => [a.id, a.name, a.versionCode])).toEqual([
+      ['com.a', 'A', 7],
+      ['com.b', 'B', 8],
+    ]);
+    expect(inv.partial).toMatch(/line 4/);
+    expect(inv.diagnostics.map((d) => d.line)).toEqual([3, 4]);
+  });
+
+  it('1.2.0 `-a` with an array attribute: the value printed over several lines is not rows', () => {
+    const inv = parseListing(
+      [
+        'CFBundleIdentifier, UIDeviceFamily, CFBundleDisplayName',
+        'com.a, [',
+        '  1,',
+        '  2',
+        '], "A"',
+        'com.b, [], "B"',
+        'com.c, {',
+        '  "k": "v [x"',
+        '}, "C"',
+        '',
+      ].join('\n'),
+      { target: 't' },
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.b', 'com.c']);
+    expect(inv.partial).toBeUndefined();
+    // An array that never closes swallows no rows.
+    const open = parseListing('CFBundleIdentifier, UIDeviceFamily\ncom.a, [\ncom.zhiliaoapp.musically, 1\n', {
+      target: 't',
+    });
+    expect(open.apps.map((a) => a.id)).toEqual(['com.a', 'com.zhiliaoapp.musically']);
+  });
+
+  it('a row cut short at the end of the file makes the listing partial', () => {
+    const inv = parseListing(
+      'CFBundleIdentifier, CFBundleShortVersionString, CFBundleDisplayName\ncom.a, "1", "A"\ncom.zhiliao',
+      { target: 't' },
+    );
+    expect(inv.partial).toMatch(/line 3 \(the file ends in the middle of this row/);
   });
 
   it.each([
@@ -55,13 +161,24 @@ describe('ideviceinstaller text', () => {
     expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'info' })]);
   });
 
-  it('legacy `Total: N apps` output', () => {
+  // Issue 9: the legacy form prints CFBundleVersion (the build); it was stored as versionName.
+  it('legacy `Total: N apps` output: the build is the versionCode', () => {
     const inv = parseFixture('listings/ideviceinstaller/legacy-total.txt');
-    expect(inv.apps.map((a) => [a.id, a.name, a.versionName])).toEqual([
-      ['com.google.Gmail', 'Gmail', '6.0.240512'],
-      ['com.tencent.xin', 'WeChat', '8.0.49'],
-      ['com.example.two.words', 'Two Words', '1.0'],
+    expect(inv.apps.map((a) => [a.id, a.name, a.versionCode, a.versionName])).toEqual([
+      ['com.google.Gmail', 'Gmail', '6.0.240512', undefined],
+      ['com.tencent.xin', 'WeChat', '8.0.49', undefined],
+      ['com.example.two.words', 'Two Words', '1.0', undefined],
     ]);
+    expect(inv.partial).toBeUndefined();
+  });
+
+  it('legacy output with fewer rows than `Total:` announces is partial', () => {
+    const inv = parseListing('Total: 3 apps\ncom.a - A 1\ncom.b - B 20\n', { target: 't' });
+    expect(inv.apps.map((a) => [a.id, a.versionCode])).toEqual([
+      ['com.a', 1],
+      ['com.b', 20],
+    ]);
+    expect(inv.partial).toMatch(/announced 3 apps at line 1 but the listing holds 2/);
   });
 
   it('ideviceinfo pasted before the listing gives the device facts', () => {
@@ -99,6 +216,8 @@ describe('ideviceinstaller XML', () => {
     });
     expect(app(inv, 'com.apple.mobilesafari')).toMatchObject({ system: true, publisher: {} });
     expect(inv.diagnostics).toEqual([expect.objectContaining({ level: 'warning', line: 72 })]);
+    // Issue 9: an entry with no bundle id used to be skipped with a warning only; it is an app not read.
+    expect(inv.partial).toBe('1 app entry could not be read: app #4 has no CFBundleIdentifier (line 72)');
   });
 
   it('1.2 `list --xml`: explicit team identifier and app-clip flag', () => {

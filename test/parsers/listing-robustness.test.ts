@@ -71,11 +71,13 @@ describe('bad input gives a clear ParseError', () => {
     const text = [
       'package:com.ok uid:10001',
       ...Array.from({ length: 5000 }, (_, i) => `noise line ${i}`),
+      '',
     ].join('\n');
     const inv = parseListing(text, ctx);
     expect(inv.apps).toHaveLength(1);
     expect(inv.diagnostics.length).toBeLessThanOrEqual(101);
-    expect(inv.diagnostics.at(-1)?.message).toMatch(/4900 more unparseable lines/);
+    expect(inv.diagnostics.at(-1)?.message).toMatch(/4900 more warnings not listed \(lines 102–5001\)/);
+    expect(inv.partial).toBeUndefined();
   });
 });
 

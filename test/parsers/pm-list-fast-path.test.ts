@@ -34,6 +34,15 @@ const PIECES = [
   ' uid:1,',
   ' uid:',
   'uid:',
+  // Issue 9: what the grammar now reads leniently must still never be taken by the fast path differently.
+  ' # note',
+  ' // note',
+  '#',
+  '\u200b',
+  '\ufeff',
+  '\ufffd',
+  ' newField:1',
+  ' targetSdk:35',
 ];
 
 describe('pm list line fast path', () => {

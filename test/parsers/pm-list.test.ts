@@ -32,12 +32,43 @@ describe('pm list packages line grammar', () => {
     });
   });
 
-  it('explains what is wrong with a bad line', () => {
+  it('refuses only a line with no package id, saying why', () => {
     expect(parsePackageLine('')).toMatch(/empty package name/);
     expect(parsePackageLine('/data/app/x/base.apk=')).toMatch(/truncated/);
-    expect(parsePackageLine('com.x versionCode:abc')).toMatch(/invalid versionCode/);
-    expect(parsePackageLine('com.x uid:1,,2')).toMatch(/invalid uid/);
-    expect(parsePackageLine('com.x garbage here uid:1')).toMatch(/invalid package name/);
+    expect(parsePackageLine('com.x\ufffd\ufffd')).toMatch(/not valid UTF-8/);
+    expect(parsePackageLine('versionCode:3')).toMatch(/invalid package name/);
+  });
+
+  // Issue 9: these lines used to be dropped with a warning (and the app with them).
+  it('keeps the app of an odd line and says what was odd', () => {
+    expect(parsePackageLine('com.x versionCode:abc')).toEqual({
+      id: 'com.x',
+      uids: [],
+      notes: ['invalid versionCode "abc" (ignored)'],
+    });
+    expect(parsePackageLine('com.x uid:1,,2')).toMatchObject({
+      id: 'com.x',
+      notes: [expect.stringMatching(/invalid uid/)],
+    });
+    expect(parsePackageLine('com.x garbage here uid:1')).toMatchObject({
+      id: 'com.x',
+      uids: [1],
+      notes: ['unknown trailing text "garbage here"'],
+    });
+    expect(parsePackageLine('com.zhiliaoapp.musically # TikTok, banned')).toMatchObject({
+      id: 'com.zhiliaoapp.musically',
+      notes: [expect.stringMatching(/trailing comment/)],
+    });
+    expect(parsePackageLine('\u200bcom.x\u00a0versionCode:7\tuid:10001 newField:1')).toMatchObject({
+      id: 'com.x',
+      versionCode: 7,
+      uids: [10001],
+      notes: [
+        expect.stringMatching(/invisible/),
+        expect.stringMatching(/tab or unusual space/),
+        expect.stringMatching(/unknown trailing text "newField:1"/),
+      ],
+    });
   });
 
   it('reads flags and user from saved command lines', () => {
@@ -179,16 +210,25 @@ describe('pm list fixtures', () => {
     expect(inv.diagnostics.filter((d) => d.level === 'warning')).toHaveLength(1);
   });
 
-  it('bad lines become warnings with line numbers; good lines are kept', () => {
+  // Issue 9: before, lines 2 and 3 were dropped and the listing passed as complete.
+  it('odd lines keep their app with a warning; a line with no id makes the listing partial', () => {
     const inv = parseFixture('listings/pm-list/bad-lines.txt');
-    expect(ids(inv)).toEqual(['com.good.one@0', 'com.good.three@0']);
+    expect(ids(inv)).toEqual(['com.bad@0', 'com.good.one@0', 'com.good.three@0', 'com.good.two@0']);
     expect(inv.diagnostics.map((d) => [d.level, d.line])).toEqual([
+      ['warning', 2],
       ['warning', 2],
       ['warning', 3],
       ['warning', 4],
       ['warning', 5],
     ]);
-    expect(inv.diagnostics[2]?.message).toMatch(/truncated/);
+    expect(inv.diagnostics[0]?.message).toMatch(
+      /com\.bad kept despite unknown trailing text "name with spaces"/,
+    );
+    // "name" could be the rest of a package name split by a space: the line may be misread.
+    expect(inv.diagnostics[1]?.message).toMatch(/may be part of the package name/);
+    expect(inv.diagnostics[2]?.message).toMatch(/invalid versionCode "notanumber"/);
+    expect(inv.diagnostics[3]?.message).toMatch(/line 4: .*truncated/);
+    expect(inv.partial).toMatch(/2 app line\(s\) could not be read in full: line 2 \(.*\), line 4 \(/);
     expect(inv.diagnostics.every((d) => d.path === 'listings/pm-list/bad-lines.txt')).toBe(true);
   });
 
@@ -251,5 +291,64 @@ describe('pm list fixtures', () => {
       'com.whatsapp@95',
     ]);
     expect(inv.diagnostics).toEqual([]);
+  });
+});
+
+// Issue 9: lines that are recognisably app lines keep their app, or make the listing partial.
+describe('pm list lines that are not in the exact form', () => {
+  const parse = (text: string) => parseListing(text, { target: 't' });
+
+  it('a damaged line start still reads as a package line', () => {
+    const inv = parse(
+      'package:com.a\n\u200b package:com.b\n  Package : com.c\n* package:com.d\n# package:com.gone\n',
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.b', 'com.c', 'com.d']);
+    expect(inv.partial).toBeUndefined();
+    expect(inv.diagnostics.map((d) => d.line)).toEqual([2, 3, 4]);
+  });
+
+  it('a package id alone on a line of a pm listing is kept, with a warning', () => {
+    const inv = parse(
+      'package:com.a\ncom.zhiliaoapp.musically   # pasted without the prefix\nsome words here\n',
+    );
+    expect(inv.apps.map((a) => a.id)).toEqual(['com.a', 'com.zhiliaoapp.musically']);
+    expect(inv.diagnostics.map((d) => [d.line, d.message.slice(0, 40)])).toEqual([
+      [2, 'line 2: com.zhiliaoapp.musically kept, t'],
+      [3, 'unrecognised line 3: "some words here"'],
+    ]);
+  });
+
+  it('a damaged prefix or bytes that are not text on an unrecognised line: partial', () => {
+    expect(parse('package:com.a\npakage:com.zhiliaoapp.musically\n').partial).toMatch(
+      /line 2 \(unreadable line/,
+    );
+    expect(parse('package:com.a\np\ufffd\ufffdkage:com.b\n').partial).toMatch(/line 2/);
+  });
+
+  it('the last line cut short: partial when it lacks what the line before has, or is not a line at all', () => {
+    const before = 'package:com.a versionCode:1 uid:10001\n';
+    expect(parse(`${before}package:com.zhili`).partial).toMatch(/line 2 \(the file ends in the middle/);
+    expect(parse(`${before}package:com.b versionCode:2 uid:1`).partial).toBeUndefined();
+    expect(parse(`${before}packa`).partial).toMatch(
+      /line 2 \(the file ends in the middle of an unrecognised line/,
+    );
+    // -f: the APK folder names the whole id.
+    expect(parse('package:/data/app/~~a==/com.zhiliaoapp.musically-b==/base.apk=com.zhilia').partial).toMatch(
+      /line 1/,
+    );
+  });
+
+  it('many unreadable lines: the reason names five and counts the rest; warnings past 100 are counted', () => {
+    const lines = [
+      'package:com.ok',
+      ...Array.from({ length: 150 }, (_, i) => `package:/data/app/x${i}/base.apk=`),
+    ];
+    const inv = parse(`${lines.join('\n')}\n`);
+    expect(inv.partial).toMatch(
+      /^150 app line\(s\) could not be read in full: line 2 \(.*line 6 \(.*\) and 145 more line\(s\) up to line 151$/,
+    );
+    expect(inv.diagnostics.at(-1)?.message).toBe(
+      '50 more warnings not listed (lines 102–151); 150 app line(s) in all could not be read',
+    );
   });
 });
