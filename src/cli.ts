@@ -32,6 +32,8 @@ interface OutputSpec {
   format: FormatName;
   /** undefined = stdout */
   path?: string;
+  /** `-o json=/dev/stderr`: written through the stderr stream. */
+  toStderr?: boolean;
 }
 
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -87,6 +89,14 @@ const makeChalk = (wantColor: boolean | undefined, stream: NodeJS.WriteStream): 
   }
   if (!stream.isTTY) return new Chalk({ level: 0 });
   return new Chalk({ level: supportsColor ? supportsColor.level : 0 });
+};
+
+/** One document to a `-o PATH` (or stdout): /dev/stdout and /dev/stderr go through their streams. */
+const writeTo = async (file: string | undefined, text: string): Promise<void> => {
+  const stream = file === undefined || file === '-' ? 1 : inspectOutput(file).stream;
+  if (stream === 1) process.stdout.write(text);
+  else if (stream === 2) process.stderr.write(text);
+  else await writeReport(file!, text);
 };
 
 const readStdin = async (): Promise<Uint8Array> => {
@@ -213,8 +223,12 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     );
   }
   // `-o sarif=/dev/stdout` is a report on standard output: no table is added in front of it.
-  const onStdout =
-    outputs.filter((o) => o.path === undefined).length + targets.filter((t) => t.isStdout).length;
+  for (const t of targets) {
+    const out = outputs.find((o) => o.path === t.path);
+    if (out && t.stream === 1) delete out.path;
+    else if (out && t.stream === 2) out.toStderr = true;
+  }
+  const onStdout = outputs.filter((o) => o.path === undefined && !o.toStderr).length;
   if (onStdout === 0) outputs.push({ format: 'table' });
   if (onStdout > 1) {
     throw new AppwardenError(
@@ -261,7 +275,8 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     };
     if (toStdout && process.stdout.columns) ctx.width = process.stdout.columns;
     const text = reporters[out.format].render(result, ctx);
-    if (toStdout) process.stdout.write(text);
+    if (out.toStderr) process.stderr.write(text);
+    else if (toStdout) process.stdout.write(text);
     else await writeReport(out.path!, text);
   }
   if (!flags.quiet) {
@@ -294,8 +309,7 @@ const runCollect = async (
     progress.done();
   }
   const text = renderInventory(targets, VERSION, new Date());
-  if (flags.output && flags.output !== '-') await writeReport(flags.output, text);
-  else process.stdout.write(text);
+  await writeTo(flags.output, text);
   const incomplete =
     targets.length === 0 || targets.some((t) => t.status !== 'scanned' || t.apps.length === 0);
   for (const t of targets) {
@@ -528,8 +542,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
           ...(flags.platform ? { platform: flags.platform } : {}),
         });
         for (const w of result.warnings) process.stderr.write(`appwarden: warning: ${sanitizeText(w)}\n`);
-        if (flags.output) await writeReport(flags.output, result.yaml);
-        else process.stdout.write(result.yaml);
+        await writeTo(flags.output, result.yaml);
         setExit(0);
       },
     );

@@ -5,8 +5,18 @@
  * with a regular file and the report would silently go nowhere. Symlinks are followed: the rename
  * happens at the link's target, so the link stays a link. Every write error is reported.
  */
-import { fstatSync, mkdirSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
+import {
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import path from 'node:path';
 import { AppwardenError, describeError } from './errors.js';
 import { trackTemp } from './interrupt.js';
@@ -83,27 +93,40 @@ export interface OutputTarget {
   path: string;
   /** Identity for duplicate checks: device+inode when it exists, else the resolved path. */
   key: string;
-  /** The path is the process's own standard output (/dev/stdout, /dev/fd/1, the file stdout goes to). */
-  isStdout: boolean;
+  /**
+   * The path is this process's standard output (1) or error (2): /dev/stdout, /dev/fd/2, or the
+   * very file the shell redirected to. The CLI writes such reports through the stream, because
+   * reopening /proc/self/fd/1 fails for a socket and would reorder output on a pipe.
+   */
+  stream?: 1 | 2;
   /** /dev/null: writing to it twice loses nothing, so it is never a duplicate. */
   discards: boolean;
 }
 
-const STDOUT_NAMES = new Set(['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1']);
+const STREAM_NAMES: Record<string, 1 | 2> = {
+  '/dev/stdout': 1,
+  '/dev/fd/1': 1,
+  '/proc/self/fd/1': 1,
+  '/dev/stderr': 2,
+  '/dev/fd/2': 2,
+  '/proc/self/fd/2': 2,
+};
 
 export const inspectOutput = (file: string): OutputTarget => {
   const r = resolve(file);
   const discards = sameFile(r.stats, nullDevice());
   const out = fdStats(1);
+  const err = fdStats(2);
   // When stdout and stderr are one file (a terminal, 2>&1), only the name says which was meant.
-  const isStdout =
-    !discards &&
-    sameFile(r.stats, out) &&
-    (!sameFile(out, fdStats(2)) || STDOUT_NAMES.has(path.resolve(file)));
+  let stream = STREAM_NAMES[path.resolve(file)];
+  if (stream === undefined && !sameFile(out, err)) {
+    if (sameFile(r.stats, out)) stream = 1;
+    else if (sameFile(r.stats, err)) stream = 2;
+  }
   return {
     path: file,
     key: r.stats ? `inode:${r.stats.dev}:${r.stats.ino}` : `path:${r.final}`,
-    isStdout,
+    ...(stream !== undefined && !discards ? { stream } : {}),
     discards,
   };
 };
@@ -130,8 +153,7 @@ export async function writeReport(file: string, content: string): Promise<void> 
     if (r.stats?.isDirectory()) throw new Error('it is a folder');
     const openFile = r.viaProc || sameFile(r.stats, fdStats(1)) || sameFile(r.stats, fdStats(2));
     if (r.stats && (!r.stats.isFile() || openFile)) {
-      // Appending to a regular file that is also our stdout keeps what was already written there.
-      await writeInPlace(r.viaProc ? r.final : file, content, r.stats.isFile() ? 'a' : 'w');
+      await writeInPlace(r.viaProc ? r.final : file, content, r.stats);
     } else {
       await writeAtomic(r.final, content);
     }
@@ -140,13 +162,41 @@ export async function writeReport(file: string, content: string): Promise<void> 
   }
 }
 
-async function writeInPlace(file: string, content: string, flags: 'a' | 'w'): Promise<void> {
-  const handle = await open(file, flags);
+async function writeInPlace(file: string, content: string, stats: Stats): Promise<void> {
+  if (stats.isFIFO()) return writeFifo(file, content);
+  // Appending to a regular file that is also our stdout keeps what was already written there.
+  const handle = await open(file, stats.isFile() ? 'a' : 'w');
   try {
     await handle.writeFile(content);
   } finally {
     await handle.close();
   }
+}
+
+/** How often to look for a FIFO's reader: waiting for one is what writing to a FIFO means. */
+const FIFO_POLL_MS = 100;
+
+/**
+ * A FIFO is opened non-blocking and written through the event loop: a blocking open() or write()
+ * would park a libuv thread until a reader comes, and then not even Ctrl-C could end the process
+ * (exit waits for that thread).
+ */
+async function writeFifo(file: string, content: string): Promise<void> {
+  let fd: number | undefined;
+  while (fd === undefined) {
+    try {
+      fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      // ENXIO: nobody has the FIFO open for reading yet.
+      if (errnoCode(error) !== 'ENXIO') throw error;
+      await new Promise((resolve) => setTimeout(resolve, FIFO_POLL_MS));
+    }
+  }
+  const socket = new Socket({ fd, readable: false, writable: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.end(content, () => resolve());
+  }).finally(() => socket.destroy());
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {

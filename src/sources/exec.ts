@@ -76,10 +76,8 @@ export const toolMissingMessage = (file: string, pkg: ToolPackage): string =>
   `macOS Homebrew \`brew install ${pkg.homebrew}\`, or set ${pkg.env} to its path.`;
 
 /** `adb -s X shell <script>` as one short line: scripts are long and multi-line. */
-const describeCall = (pkg: ToolPackage, args: readonly string[]): string => {
-  const text = [pkg.tool, ...args].join(' ').replace(/\s+/g, ' ');
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
-};
+const describeCall = (pkg: ToolPackage, args: readonly string[]): string =>
+  [pkg.tool, ...args.map((a) => (a.length > 40 || /[\r\n]/.test(a) ? '<script>' : a))].join(' ');
 
 /**
  * Run one external tool with an argv array (never a shell string on the host), in its own process
