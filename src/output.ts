@@ -151,6 +151,8 @@ export async function writeReport(file: string, content: string): Promise<void> 
   try {
     const r = resolve(file);
     if (r.stats?.isDirectory()) throw new Error('it is a folder');
+    // In place means in place: a report written over a disk would destroy it.
+    if (r.stats?.isBlockDevice()) throw new Error('it is a block device (a disk): refusing to write onto it');
     const openFile = r.viaProc || sameFile(r.stats, fdStats(1)) || sameFile(r.stats, fdStats(2));
     if (r.stats && (!r.stats.isFile() || openFile)) {
       await writeInPlace(r.viaProc ? r.final : file, content, r.stats);

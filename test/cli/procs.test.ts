@@ -420,6 +420,17 @@ describe('report paths that are not regular files', () => {
     expect(readReport(path.join(dir, 'made.json')).targets).toHaveLength(1);
   });
 
+  const isRoot = process.getuid?.() === 0;
+  it.runIf(isRoot)('a block device is refused, not overwritten (exit 2)', () => {
+    const dir = tempDir({ 'listing.txt': WECHAT_LISTING });
+    // Major 240 is reserved for local use: no driver, so even a broken refusal writes nothing anywhere.
+    expect(spawnSync('mknod', [path.join(dir, 'disk'), 'b', '240', '0']).status).toBe(0);
+    const r = scanTo(dir, ['-o', 'json=disk']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot write disk: it is a block device/);
+    expect(statSync(path.join(dir, 'disk')).isBlockDevice()).toBe(true);
+  });
+
   it('a folder as report path is a clear error (exit 2)', () => {
     const dir = tempDir({ 'listing.txt': WECHAT_LISTING });
     mkdirSync(path.join(dir, 'out'));
