@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isStopping, stopEverything, trackGroup, trackTemp } from '../../src/interrupt.js';
 import { failureReason, runTool } from '../../src/sources/exec.js';
 import { BIN, runCli, tempDir } from './exec.js';
 
@@ -496,5 +497,28 @@ describe('untrusted strings cannot forge lines or terminal controls in reports',
     expect(json).toContain('\\u009b31m\\u202eevil\\u2028\\u2066');
     const name = (JSON.parse(json) as Report).findings[0]?.app.name ?? '';
     expect(name).toContain('\u009b31m\u202eevil');
+  });
+});
+
+// Last in this file: stopEverything() marks the process as stopping, after which runTool starts nothing.
+describe('interrupt clean-up (src/interrupt.ts)', () => {
+  it('removes report temp files not yet renamed and kills tracked tool groups', async () => {
+    const dir = tempDir();
+    const tmp = path.join(dir, '.r.json.123.tmp');
+    writeFileSync(tmp, '{"half":');
+    trackTemp(tmp);
+    const tool = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    trackGroup(tool.pid!);
+    const gone = new Promise((r) => tool.on('exit', r));
+    await stopEverything();
+    expect(existsSync(tmp)).toBe(false);
+    await gone;
+    expect(isStopping()).toBe(true);
+    const r = await runTool('sleep', ['30'], {
+      env: process.env,
+      timeoutMs: 60_000,
+      package: { tool: 'sleep', debian: 'x', homebrew: 'x', env: 'X' },
+    });
+    expect(r.stderr).toBe('interrupted');
   });
 });
