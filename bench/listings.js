@@ -1,16 +1,20 @@
-// Benchmark (issue 2): N saved `pm list packages` listings of 150 apps each, checked against a
-// 500-rule set of exact ids and globs. Prints apps/second and peak memory for appwarden and, in the
-// same run, for a bare Node script that only reads, splits and looks names up in a Set.
-// Usage: node bench/listings.js [listings=10000]
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// Benchmark (issue 11): N saved `pm list packages -f -i -U --show-versioncode` listings of 150 apps,
+// checked against 500 rules (400 exact ids, 100 globs), run as users run it: the built CLI,
+// `appwarden scan DIR --rules R --format json > file`, timed by GNU time (median of 3), next to a
+// floor measured the same way in the same run (bench/listings-floor.js: read, split, regex the id,
+// Set + glob-prefix Map, write findings as JSON). Prints every figure with its ratio and target.
+// Usage: node bench/listings.js [listings=10000]   (BENCH_RUNS=1 for a quick look)
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sh, timeShell } from './measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.join(here, '../bin/appwarden.js');
+const FLOOR = path.join(here, 'listings-floor.js');
 const APPS_PER_LISTING = 150;
-const RULES = 500;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 /** Deterministic PRNG (mulberry32) so every run scans the same data. */
 const rng = (seed) => () => {
@@ -21,37 +25,52 @@ const rng = (seed) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const generate = (root, listings) => {
-  const random = rng(42);
-  const vendors = Array.from({ length: 400 }, (_, i) => `com.vendor${i}`);
-  const pool = Array.from({ length: 20_000 }, (_, i) => `${vendors[i % vendors.length]}.app${i}`);
-  const exact = Array.from({ length: 400 }, (_, i) => pool[(i * 37) % pool.length]);
-  const globs = Array.from({ length: 100 }, (_, i) => `${vendors[(i * 7) % vendors.length]}.app1*`);
-  const rules = [
+const VENDORS = Array.from({ length: 400 }, (_, i) => `com.vendor${i}`);
+const POOL = Array.from({ length: 20_000 }, (_, i) => `${VENDORS[i % VENDORS.length]}.app${i}`);
+
+/** A rule file (YAML for appwarden) and the same rules as JSON for the floor. */
+const writeRules = (root, name, exact, globs) => {
+  const yaml = [
     'name: bench',
     'rules:',
     ...exact.map(
-      (id, i) =>
-        `  - { id: bench.exact${i}, title: E${i}, severity: high, message: m, match: { package: ${id} } }`,
+      ([id, rule]) =>
+        `  - { id: ${rule}, title: ${rule}, severity: high, message: m, match: { package: ${id} } }`,
     ),
     ...globs.map(
-      (g, i) =>
-        `  - { id: bench.glob${i}, title: G${i}, severity: medium, message: m, match: { package: "${g}" } }`,
+      ([glob, rule]) =>
+        `  - { id: ${rule}, title: ${rule}, severity: medium, message: m, match: { package: "${glob}" } }`,
     ),
   ];
-  if (rules.length - 2 !== RULES) throw new Error('rule count');
+  writeFileSync(path.join(root, `${name}.yaml`), `${yaml.join('\n')}\n`);
+  writeFileSync(path.join(root, `${name}.json`), JSON.stringify({ exact, globs }));
+};
+
+const generate = (root, listings) => {
+  const random = rng(42);
   mkdirSync(path.join(root, 'listings'), { recursive: true });
-  writeFileSync(path.join(root, 'rules.yaml'), `${rules.join('\n')}\n`);
-  writeFileSync(path.join(root, 'exact-ids.json'), JSON.stringify(exact));
-  // Same shape of rule set, ids nobody has installed: isolates memory that is not findings.
-  const none = rules.map((line) => line.replace(/com\.vendor(\d+)/g, 'org.absent$1'));
-  writeFileSync(path.join(root, 'rules-nohit.yaml'), `${none.join('\n')}\n`);
+  // Few findings (about 300 per 10,000 listings): 4 of the 400 exact ids are installed somewhere,
+  // the globs name prefixes nobody has; the matcher still has to check every app against all 500.
+  const exact = Array.from({ length: 400 }, (_, i) => [
+    i < 4 ? POOL[(i * 37) % POOL.length] : `org.absent${i}.app`,
+    `bench.exact${i}`,
+  ]);
+  const fewGlobs = Array.from({ length: 100 }, (_, i) => [
+    `${VENDORS[(i * 7) % 400]}.tool*`,
+    `bench.glob${i}`,
+  ]);
+  writeRules(root, 'few', exact, fewGlobs);
+  // Many findings (about 225,000 per 10,000 listings): 60 whole vendors, 15 % of all apps, by glob.
+  const manyGlobs = Array.from({ length: 100 }, (_, i) =>
+    i < 60 ? [`${VENDORS[i]}.*`, `bench.glob${i}`] : [`org.absent${i}.*`, `bench.glob${i}`],
+  );
+  writeRules(root, 'many', exact, manyGlobs);
   for (let n = 0; n < listings; n++) {
     const lines = [];
     const seen = new Set();
     for (let a = 0; a < APPS_PER_LISTING; a++) {
-      let pkg = pool[Math.floor(random() * pool.length)];
-      while (seen.has(pkg)) pkg = pool[Math.floor(random() * pool.length)];
+      let pkg = POOL[Math.floor(random() * POOL.length)];
+      while (seen.has(pkg)) pkg = POOL[Math.floor(random() * POOL.length)];
       seen.add(pkg);
       const salt = Math.floor(random() * 1e9).toString(36);
       lines.push(
@@ -65,71 +84,85 @@ const generate = (root, listings) => {
   }
 };
 
-const runChild = (mode, root, rules = 'rules.yaml', env = {}) => {
-  const r = spawnSync(
-    process.execPath,
-    [path.join(here, 'listings-child.js'), mode, path.join(root, 'listings'), path.join(root, rules)],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, ...env },
-    },
+const fmt = (n, d = 2) => n.toFixed(d);
+
+const measure = (root, rules) => {
+  const out = path.join(root, `out-${rules}.json`);
+  const floor = timeShell(
+    `node ${sh(FLOOR)} ${sh(path.join(root, 'listings'))} ${sh(path.join(root, `${rules}.json`))} > ${sh(out)}`,
+    { runs: RUNS },
   );
-  if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  const floorDoc = JSON.parse(readFileSync(out, 'utf8'));
+  const cli = timeShell(
+    `node ${sh(BIN)} scan ${sh(path.join(root, 'listings'))} --rules ${sh(path.join(root, `${rules}.yaml`))} --format json > ${sh(out)}`,
+    { runs: RUNS, okStatus: [0, 1] },
+  );
+  const doc = JSON.parse(readFileSync(out, 'utf8'));
+  rmSync(out, { force: true });
+  if (doc.findings.length !== floorDoc.findings.length || doc.summary.apps !== floorDoc.apps) {
+    console.log(
+      `  ! appwarden and the floor disagree: ${doc.findings.length} vs ${floorDoc.findings.length} findings, ${doc.summary.apps} vs ${floorDoc.apps} apps`,
+    );
+  }
+  return { floor, cli, apps: doc.summary.apps, findings: doc.findings.length };
+};
+
+const row = (label, m, wallTarget, memTarget) => {
+  const wallRatio = m.cli.wall / m.floor.wall;
+  const cpuRatio = m.cli.cpu / m.floor.cpu;
+  const rate = m.apps / m.cli.wall / 1e6;
+  const verdicts = [
+    `wall ${fmt(wallRatio)}x ${wallRatio <= wallTarget ? 'ok' : 'MISS'} (≤ ${wallTarget}x)`,
+    `CPU ${fmt(cpuRatio)}x ${cpuRatio <= wallTarget ? 'ok' : 'MISS'}`,
+    memTarget
+      ? `peak ${fmt(m.cli.rssMb, 0)} MiB ${m.cli.rssMb <= memTarget ? 'ok' : 'MISS'} (≤ ${memTarget})`
+      : '',
+  ];
+  console.log(
+    `${label.padEnd(28)} | ${String(m.apps).padStart(9)} | ${String(m.findings).padStart(8)} | ${fmt(m.cli.wall).padStart(7)} s | ${fmt(m.cli.cpu).padStart(7)} s | ${fmt(rate).padStart(5)} M/s | ${fmt(m.cli.rssMb, 0).padStart(5)} MiB | ${fmt(m.floor.wall).padStart(6)} s | ${fmt(m.floor.cpu).padStart(6)} s | ${verdicts.filter(Boolean).join(', ')}`,
+  );
 };
 
 export const main = async (listings = Number(process.argv[2] ?? 10_000)) => {
-  const rows = [];
+  console.log(
+    `Listings: ${APPS_PER_LISTING} apps each, 500 rules (400 exact, 100 globs); CLI \`scan DIR --format json > file\` vs floor, both under GNU time, median of ${RUNS}`,
+  );
+  console.log(
+    'case                         |      apps | findings |    wall |     CPU | rate      |  peak     | floor wall | floor CPU | targets',
+  );
+  const results = [];
   for (const n of [Math.max(1, Math.floor(listings / 4)), listings]) {
     const root = path.join(tmpdir(), `appwarden-bench-listings-${n}`);
     if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
-    if (!existsSync(root)) generate(root, n);
-    const bare = runChild('bare', root);
-    const aw = runChild('appwarden', root);
-    const quiet = runChild('appwarden', root, 'rules-nohit.yaml');
-    // The same scan without listing workers: what the main thread alone does.
-    const single = runChild('appwarden', root, 'rules.yaml', { BENCH_WORKERS: '0' });
-    rows.push({ n, bare, aw, quiet, single });
+    if (!existsSync(path.join(root, 'many.yaml'))) generate(root, n);
+    const few = measure(root, 'few');
+    row(`${n} listings, few findings`, few, n >= 50_000 ? 1.8 : 2);
+    const many = measure(root, 'many');
+    row(`${n} listings, many findings`, many, 3, 300);
+    results.push({ n, few, many });
     if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
   }
-  console.log(
-    `\nListings benchmark: ${APPS_PER_LISTING} apps per listing, ${RULES} rules (400 exact ids, 100 globs)`,
-  );
-  console.log(
-    'listings | apps      | appwarden s | apps/s    | peak MB | bare s | bare apps/s | ratio | bare MB',
-  );
-  for (const { n, bare, aw } of rows) {
+  const [small, big] = results;
+  for (const kind of ['few', 'many']) {
+    const a = small[kind].cli.rssMb;
+    const b = big[kind].cli.rssMb;
+    const change = (b - a) / a;
     console.log(
-      [
-        String(n).padStart(8),
-        String(aw.apps).padStart(9),
-        (aw.ms / 1000).toFixed(2).padStart(11),
-        Math.round(aw.apps / (aw.ms / 1000))
-          .toLocaleString('en')
-          .padStart(9),
-        aw.maxRssMb.toFixed(0).padStart(7),
-        (bare.ms / 1000).toFixed(2).padStart(6),
-        Math.round(bare.apps / (bare.ms / 1000))
-          .toLocaleString('en')
-          .padStart(11),
-        `${(aw.ms / bare.ms).toFixed(2)}x`.padStart(5),
-        bare.maxRssMb.toFixed(0).padStart(7),
-      ].join(' | '),
-    );
-    if (aw.apps !== bare.apps) console.log(`  ! app counts differ: appwarden ${aw.apps}, bare ${bare.apps}`);
-  }
-  for (const { n, aw, quiet, single } of rows) {
-    console.log(
-      `  ${n} listings: ${aw.hits} findings; with a rule set nobody matches: ${(quiet.ms / 1000).toFixed(2)} s, ${quiet.maxRssMb.toFixed(0)} MB peak, ${quiet.hits} findings; ` +
-        `without listing workers: ${(single.ms / 1000).toFixed(2)} s, ${single.maxRssMb.toFixed(0)} MB peak`,
+      `memory, ${kind} findings: ${fmt(a, 0)} MiB at ${small.n} listings, ${fmt(b, 0)} MiB at ${big.n} (${change >= 0 ? '+' : ''}${fmt(change * 100, 0)} %; target flat ± 10 %: ${Math.abs(change) <= 0.1 ? 'ok' : 'MISS'})`,
     );
   }
-  const [small, big] = rows;
+  // Start-up: one tiny listing with the default pack, against node doing nothing.
+  const tiny = path.join(tmpdir(), 'appwarden-bench-tiny.txt');
+  writeFileSync(tiny, 'package:com.android.chrome versionCode:1\n');
+  const node0 = timeShell('node -e 0', { runs: RUNS });
+  const start = timeShell(`node ${sh(BIN)} scan ${sh(tiny)} --format json > /dev/null`, {
+    runs: RUNS,
+    okStatus: [0, 1, 3],
+  });
+  rmSync(tiny, { force: true });
+  const ratio = start.wall / node0.wall;
   console.log(
-    `memory without findings: ${small.quiet.maxRssMb.toFixed(0)} MB at ${small.n} listings vs ${big.quiet.maxRssMb.toFixed(0)} MB at ${big.n} (target: flat); ` +
-      `with findings it grows by the findings kept: ${(((big.aw.maxRssMb - small.aw.maxRssMb) * 1024) / Math.max(1, big.aw.hits - small.aw.hits)).toFixed(2)} KB per finding; ` +
-      `time ratio to the floor ${(big.aw.ms / big.bare.ms).toFixed(2)}x (target <= 3x)`,
+    `start-up (one tiny listing, default pack): ${fmt(start.wall, 3)} s vs \`node -e 0\` ${fmt(node0.wall, 3)} s = ${fmt(ratio)}x (target ≤ 2x: ${ratio <= 2 ? 'ok' : 'MISS'})`,
   );
 };
 

@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import { stopEverything } from './interrupt.js';
-import { type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
+import { EXIT, type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
 import { findDuplicateOutput, inspectOutput, writeReport } from './output.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
 import { escapeUnsafe, renderInventory } from './reporters/json.js';
@@ -161,6 +161,8 @@ interface ScanFlags {
   sarifOmitWaived?: boolean;
   exclude?: string[];
   verifySignatures?: boolean;
+  baseline?: string;
+  failOnNew?: boolean;
   color?: boolean;
   timeout?: number;
   quiet?: boolean;
@@ -256,6 +258,8 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   };
   const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
   if (waivers) options.waivers = waivers;
+  if (flags.baseline) options.baseline = flags.baseline;
+  if (flags.failOnNew) options.failOnNew = true;
   const now = flags.now ?? fromEnv('APPWARDEN_NOW', parseNow);
   if (now) options.now = now;
   if (progress.onProgress) options.onProgress = progress.onProgress;
@@ -408,6 +412,11 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'leave paths out of folder scans (repeatable; `*.md` matches at any depth, `old/**` below the folder); excluded paths are listed as skipped',
       collectList,
     )
+    .option(
+      '--baseline <report.json>',
+      'compare with a previous JSON report: findings marked new or unchanged, resolved ones listed',
+    )
+    .option('--fail-on-new', 'with --baseline: only findings the baseline did not have fail the run')
     .option('--sarif-omit-waived', 'leave waived findings out of SARIF (default: accepted suppressions)')
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')
@@ -586,10 +595,22 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .action(async (inputs: string[], flags: { rules?: string[]; rule?: string; app?: string }) => {
       const ruleSet = loadRuleSet(rulesFromEnv(flags));
       let findings: Finding[] | undefined;
+      let unread = 0;
       if (inputs.length === 1) findings = await readReportFindings(inputs[0]!);
       if (!findings) {
         const result = await scan({ inputs, readStdin, ruleSet, tools: toolsFromEnv(), keepApps: false });
         findings = [...result.findings, ...result.notes];
+        // An input that could not be read has nothing to explain: say so and fail, not "no findings".
+        for (const t of result.targets.filter((x) => x.status === 'failed')) {
+          process.stderr.write(
+            `appwarden: ${sanitizeText(t.id)}: ${sanitizeText(t.error ?? 'could not be read')}\n`,
+          );
+          unread++;
+        }
+        if (result.targets.length === 0) {
+          process.stderr.write('appwarden: nothing to explain: no input could be read\n');
+          unread++;
+        }
       }
       const chosen = findings.filter(
         (f) => (!flags.rule || f.ruleId === flags.rule) && (!flags.app || f.app.id === flags.app),
@@ -601,7 +622,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
         const text = explainFinding(f, rule, ruleSet.publishers).split('\n').map(sanitizeText).join('\n');
         process.stdout.write(`${text}\n\n`);
       }
-      setExit(0);
+      setExit(unread > 0 ? EXIT.usage : EXIT.pass);
     });
   return program;
 };

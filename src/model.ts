@@ -3,6 +3,7 @@
  * the matcher turns apps into `Finding`s, `scan()` assembles a `ScanResult`, reporters render it.
  * Keep this file free of behaviour: it is the contract between the stages.
  */
+import type { BaselineSummary } from './baseline.js';
 
 export type Platform = 'android' | 'ios';
 
@@ -13,6 +14,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface Publisher {
   /** SHA-256 of each current signing certificate (DER). Android. */
   certSha256?: string[];
+  /** SHA-1 of each current signing certificate (DER), as MDMs report them (Android Management API). */
+  certSha1?: string[];
+  /** MD5 of each current signing certificate (DER), as some SDKs and MDM exports carry them. */
+  certMd5?: string[];
   /** Earlier certificates from a v3 proof-of-rotation lineage, oldest first. Android. */
   certLineage?: string[];
   /** Subject distinguished names of the current certificates, same order as certSha256. */
@@ -124,6 +129,17 @@ export interface Diagnostic {
   line?: number;
 }
 
+/**
+ * What kind of publisher evidence a source can carry at all: `none` when the source never reports
+ * certificates or team ids (a plain list, Intune, Jamf), so publisher rules cannot be evaluated there.
+ */
+export type PublisherEvidence = 'none' | 'sha1' | 'sha256' | 'team-id' | 'mixed';
+
+/** What a target's source could tell, for reports that count what could not be checked. */
+export interface TargetEvidence {
+  publisher: PublisherEvidence;
+}
+
 /** What a source returns for one input: a file, a device, stdin. */
 export interface TargetResult {
   /** Stable id: the path as given, `android:SERIAL`, `ios:UDID`, `-`. */
@@ -141,6 +157,8 @@ export interface TargetResult {
   /** Number of apps read; set by the scan when it drops `apps` to keep memory flat. */
   appCount?: number;
   diagnostics: Diagnostic[];
+  /** What the source could tell (set by importers of MDM and table exports). */
+  evidence?: TargetEvidence;
 }
 
 /** Apps read from a target, whether or not the scan kept the records. */
@@ -181,6 +199,8 @@ export interface Finding {
   waiver?: WaiverRef;
   /** Set when an id differs from a rule's exact id only by case: reported, not matched. */
   nearMiss?: string;
+  /** With `--baseline`: whether the previous report had this finding. */
+  baseline?: 'new' | 'unchanged';
 }
 
 export type Verdict = 'pass' | 'fail' | 'incomplete';
@@ -242,6 +262,8 @@ export interface ScanResult {
   /** Near-miss notes (case-only differences) that are not findings. */
   notes: Finding[];
   waivers: WaiverStatus[];
+  /** With `--baseline`: the comparison with the previous report. */
+  baseline?: BaselineSummary;
   summary: ScanSummary;
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { availableParallelism } from 'node:os';
+import { applyBaseline, type Baseline, loadBaseline } from './baseline.js';
 import { isFactOnly, mergeFacts, ownerOf } from './device-merge.js';
 import { AppwardenError, describeError } from './errors.js';
 import {
@@ -49,6 +50,10 @@ export interface ScanOptions {
   /** Waiver file path or already loaded waivers. */
   waivers?: string | Waiver[];
   failOn?: FailOn;
+  /** A previous appwarden JSON report (path or loaded) to mark findings new, unchanged or resolved. */
+  baseline?: string | Baseline;
+  /** With a baseline: only new findings fail the run (`--fail-on-new`). */
+  failOnNew?: boolean;
   /** Clock for waiver expiry and report time; injectable for reproducible output. */
   now?: Date;
   timeoutMs?: number;
@@ -348,6 +353,10 @@ export interface EvaluateOptions {
   failOn?: FailOn;
   waivers?: Waiver[];
   now?: Date;
+  /** A previous report to compare findings with (`--baseline`). */
+  baseline?: Baseline;
+  /** With a baseline: only findings the baseline did not have fail the run. */
+  failOnNew?: boolean;
 }
 
 /**
@@ -408,8 +417,11 @@ export class Evaluation {
     sortFindings(findings);
     sortFindings(notes);
     const waivers = applyWaivers(this.options.waivers ?? [], findings, targets, now);
+    const baseline = this.options.baseline
+      ? applyBaseline(findings, this.options.baseline, this.options.failOnNew ?? false)
+      : undefined;
     const live = findings.filter(isActive);
-    const verdict = scanVerdict(targets, findings, failOn);
+    const verdict = scanVerdict(targets, findings, failOn, baseline?.failOnNew);
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
     for (const f of live) bySeverity[f.severity]++;
     const summary: ScanSummary = {
@@ -445,6 +457,7 @@ export class Evaluation {
       findings,
       notes,
       waivers,
+      ...(baseline ? { baseline } : {}),
       summary,
     };
   }
@@ -482,6 +495,13 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
     typeof options.waivers === 'string' ? loadWaivers(options.waivers) : (options.waivers ?? []);
   const evaluateOptions: EvaluateOptions = { waivers, now: options.now ?? new Date() };
   if (options.failOn) evaluateOptions.failOn = options.failOn;
+  if (options.baseline !== undefined) {
+    evaluateOptions.baseline =
+      typeof options.baseline === 'string' ? loadBaseline(options.baseline) : options.baseline;
+    evaluateOptions.failOnNew = options.failOnNew ?? false;
+  } else if (options.failOnNew) {
+    throw new AppwardenError('USAGE', '--fail-on-new needs --baseline PREVIOUS.json');
+  }
   const evaluation = new Evaluation(ruleSet, evaluateOptions);
   const keepApps = options.keepApps ?? true;
   let pool: ListingPool | undefined;

@@ -4,6 +4,7 @@
  * checked in a worker thread comes out exactly as one checked in the main thread.
  */
 import { type AppRecord, countApps, type Finding, type MatchDetail, type TargetResult } from './model.js';
+import { builtinFindings } from './ruleset/builtin.js';
 import type { Matcher } from './ruleset/compile.js';
 import type { Pack, Rule } from './ruleset/types.js';
 
@@ -112,6 +113,8 @@ export const checkTarget = (
     target.error = 'held no apps: nothing was checked';
   }
   const r = findingsFor(target, matcher, packs);
+  // Built-in rules (a signature that does not verify) apply whatever rule set is loaded.
+  r.findings.push(...builtinFindings(target));
   target.appCount = countApps(target);
   if (!keepApps) target.apps = [];
   return r;

@@ -26,9 +26,12 @@ export const failsAt = (severity: Severity, failOn: FailOn): boolean =>
 /** True when the finding is not waived (an expired waiver no longer waives). */
 export const isActive = (finding: Finding): boolean => finding.waiver?.status !== 'applied';
 
-/** An active finding at or above the threshold. */
-export const isFailing = (finding: Finding, failOn: FailOn): boolean =>
-  isActive(finding) && failsAt(finding.severity, failOn);
+/**
+ * An active finding at or above the threshold; with `onlyNew` (`--fail-on-new`), one the baseline
+ * report already had does not fail the run.
+ */
+export const isFailing = (finding: Finding, failOn: FailOn, onlyNew = false): boolean =>
+  isActive(finding) && failsAt(finding.severity, failOn) && !(onlyNew && finding.baseline === 'unchanged');
 
 /**
  * A target that could not be read, was read in part, or held no apps leaves the scan incomplete:
@@ -58,9 +61,10 @@ export const targetVerdicts = (
   targets: readonly TargetResult[],
   findings: readonly Finding[],
   failOn: FailOn,
+  onlyNew = false,
 ): Map<string, TargetVerdict> => {
   const failingTargets = new Set<string>();
-  for (const f of findings) if (isFailing(f, failOn)) failingTargets.add(f.target);
+  for (const f of findings) if (isFailing(f, failOn, onlyNew)) failingTargets.add(f.target);
   return new Map(targets.map((t) => [t.id, targetVerdict(t, failingTargets.has(t.id))]));
 };
 
@@ -81,9 +85,10 @@ export const scanVerdict = (
   targets: readonly TargetResult[],
   findings: readonly Finding[],
   failOn: FailOn,
+  onlyNew = false,
 ): ScanVerdict => {
   let failing = 0;
-  for (const f of findings) if (isFailing(f, failOn)) failing++;
+  for (const f of findings) if (isFailing(f, failOn, onlyNew)) failing++;
   let incomplete = 0;
   for (const t of targets) if (isIncomplete(t)) incomplete++;
   const result: Verdict =

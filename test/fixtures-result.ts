@@ -1,12 +1,17 @@
 /**
- * One fixed ScanResult, built by hand from the model types, that every golden reporter test renders.
+ * One fixed ScanResult, evaluated from hand-built targets, that every golden reporter test renders.
  * It carries the awkward cases at once: a partial Android listing (work profile scanned, Secure Folder
  * not), a live iPhone, a failed APK, findings of every severity, an applied and an expired waiver,
  * a near-miss note, and hostile strings in labels, device names and paths.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Chalk } from 'chalk';
-import type { AppRecord, Finding, ScanResult, TargetResult } from '../src/model.js';
+import type { AppRecord, ScanResult, SkippedInput, TargetResult } from '../src/model.js';
 import type { ReporterContext } from '../src/reporters/types.js';
+import { loadRuleSet } from '../src/ruleset/load.js';
+import { Evaluation } from '../src/scan.js';
+import { parseWaivers } from '../src/waivers.js';
 
 export const HOSTILE = {
   script: '<script>alert(1)</script>',
@@ -172,172 +177,50 @@ const apkTarget: TargetResult = {
   diagnostics: [{ level: 'error', message: 'ZIP end of central directory not found', path: APK_TARGET }],
 };
 
-const findings: Finding[] = [
-  {
-    ruleId: 'ca-gov.kaspersky',
-    severity: 'critical',
-    title: 'Kaspersky',
-    message: 'Kaspersky products are banned on Government of Canada mobile devices since 2023-10-30.',
-    references: ['https://www.canada.ca/en/treasury-board-secretariat/news/2023/10/wechat-kaspersky.html'],
-    pack: 'ca-gov',
-    target: ANDROID_TARGET,
-    app: kaspersky,
-    matchedOn: [{ criterion: 'cert-sha256', pattern: KASPERSKY_CERT, value: KASPERSKY_CERT }],
-  },
-  {
-    ruleId: 'ca-gov.tiktok',
-    severity: 'high',
-    title: 'TikTok',
-    message: 'TikTok is banned on Government of Canada devices since 2023-02-28.',
-    references: ['https://www.canada.ca/en/treasury-board-secretariat/news/2023/02/tiktok.html'],
-    pack: 'ca-gov',
-    target: ANDROID_TARGET,
-    app: tiktokWork,
-    matchedOn: [
-      { criterion: 'package', pattern: 'com.zhiliaoapp.musically', value: 'com.zhiliaoapp.musically' },
-      { criterion: 'cert-sha256', pattern: TIKTOK_CERT, value: TIKTOK_CERT },
-    ],
-  },
-  {
-    ruleId: 'ca-gov.wechat',
-    severity: 'high',
-    title: 'WeChat',
-    message: 'WeChat is banned on Government of Canada mobile devices since 2023-10-30.',
-    references: [],
-    pack: 'ca-gov',
-    target: IOS_TARGET,
-    app: wechatIos,
-    matchedOn: [{ criterion: 'team-id', pattern: '88L2Q4487U', value: '88L2Q4487U' }],
-    waiver: {
-      id: 'W-2026-001',
-      reason: 'Approved for the China liaison team',
-      expires: '2026-12-31',
-      approvedBy: 'CISO office',
-      ticket: 'SEC-1234',
-      status: 'applied',
-    },
-  },
-  {
-    ruleId: 'in-meity.shareit',
-    severity: 'medium',
-    title: 'SHAREit (India MeitY 2020 block list)',
-    message: 'SHAREit is on the India MeitY 29 June 2020 list.',
-    references: [],
-    pack: 'in-meity',
-    target: ANDROID_TARGET,
-    app: shareit,
-    matchedOn: [
-      { criterion: 'publisher-name', pattern: 'Smart Media4U*', value: 'Smart Media4U Technology Pte.Ltd.' },
-    ],
-    waiver: {
-      id: 'W-2025-014',
-      reason: 'File transfer pilot',
-      expires: '2025-12-31',
-      status: 'expired',
-    },
-  },
-  {
-    ruleId: 'corp.social.rednote',
-    severity: 'low',
-    title: 'RedNote | Xiaohongshu',
-    message: 'Social apps are discouraged on corporate phones.',
-    references: [],
-    pack: 'corp',
-    target: IOS_TARGET,
-    app: rednote,
-    matchedOn: [{ criterion: 'package', pattern: 'com.xingin.*', value: 'com.xingin.discover' }],
-  },
-  {
-    ruleId: 'corp.payments.alipay',
-    severity: 'info',
-    title: 'Alipay',
-    message: 'Payment apps are recorded for the inventory.',
-    references: [],
-    pack: 'corp',
-    target: ANDROID_TARGET,
-    app: alipay,
-    matchedOn: [
-      { criterion: 'package', pattern: 'com.eg.android.AlipayGphone', value: 'com.eg.android.AlipayGphone' },
-    ],
-  },
-];
+const PACKS = path.join(import.meta.dirname, 'reporters', 'packs');
+const NOW = new Date('2026-03-01T09:30:00.000Z');
 
-const notes: Finding[] = [
-  {
-    ruleId: 'ca-gov.wechat',
-    severity: 'high',
-    title: 'WeChat',
-    message: 'Package id differs from the rule only by case; not matched.',
-    references: [],
-    pack: 'ca-gov',
-    target: ANDROID_TARGET,
-    app: wechatLookalike,
-    matchedOn: [],
-    nearMiss: 'com.tencent.mm',
-  },
-];
-
-/** The fixed result every golden test renders. Counts agree with the lists above (the tests check). */
-export const fixtureResult: ScanResult = {
-  result: 'fail',
-  exitCode: 1,
-  failOn: 'high',
-  startedAt: '2026-03-01T09:30:00.000Z',
-  rules: {
-    sources: ['ca-gov', 'in-meity', './corp-rules.yaml'],
-    count: 42,
-    mode: 'denylist',
-    ids: ['ca-gov.tiktok', 'ca-gov.wechat', 'ca-gov.kaspersky'],
-  },
-  targets: [androidTarget, iosTarget, apkTarget],
-  findings,
-  notes,
-  waivers: [
-    {
-      id: 'W-2026-001',
-      reason: 'Approved for the China liaison team',
-      expires: '2026-12-31',
-      approvedBy: 'CISO office',
-      ticket: 'SEC-1234',
-      expired: false,
-      uses: 1,
-    },
-    { id: 'W-2025-014', reason: 'File transfer pilot', expires: '2025-12-31', expired: true, uses: 1 },
-  ],
-  summary: {
-    targets: 3,
-    targetsScanned: 1,
-    targetsPartial: 1,
-    targetsFailed: 1,
-    apps: 10,
-    findings: 6,
-    failing: 2,
-    waived: 1,
-    bySeverity: { critical: 1, high: 2, medium: 1, low: 1, info: 1 },
-  },
+/**
+ * Evaluate targets the way a scan does (rule set, waivers, verdict module), so the goldens show
+ * what the scanner really produces rather than a hand-written result that can drift from it.
+ */
+const evaluated = (
+  targets: TargetResult[],
+  skipped: SkippedInput[] = [],
+  failOn: ScanResult['failOn'] = 'high',
+): ScanResult => {
+  const ruleSet = loadRuleSet(['ca-gov.yaml', 'in-meity.yaml', 'corp.yaml'].map((f) => path.join(PACKS, f)));
+  // Sources as a user would have named them, not this machine's paths.
+  ruleSet.sources = ['ca-gov', 'in-meity', './corp-rules.yaml'];
+  const waivers = parseWaivers(readFileSync(path.join(PACKS, 'waivers.yaml'), 'utf8'), 'waivers.yaml');
+  const evaluation = new Evaluation(ruleSet, { failOn, waivers, now: NOW });
+  for (const t of targets) evaluation.add(structuredClone(t));
+  for (const x of skipped) evaluation.skip(x);
+  return evaluation.finish();
 };
+
+/** Inputs a folder scan met and did not read on purpose, hostile path included. */
+const SKIPPED: SkippedInput[] = [
+  { path: 'evidence/IMG_0042.jpg', reason: 'a JPEG picture', kind: 'not-app-data' },
+  { path: `evidence/.git/${HOSTILE.workflow}`, reason: 'version-control folder', kind: 'excluded' },
+  {
+    path: 'evidence/copy-of-listing.txt',
+    reason: 'same file as evidence/R58N12ABC, lab:2.txt',
+    kind: 'duplicate',
+  },
+];
+
+/** The fixed result every golden test renders: three targets, findings of every severity, skips. */
+export const fixtureResult: ScanResult = evaluated([androidTarget, iosTarget, apkTarget], SKIPPED);
+
+/** The same scan judged with another `--fail-on` threshold. */
+export const evaluatedWith = (failOn: ScanResult['failOn']): ScanResult =>
+  evaluated([androidTarget, iosTarget, apkTarget], SKIPPED, failOn);
 
 /** A clean result (everything passes) for the verdict-banner variants. */
-export const passingResult: ScanResult = {
-  ...fixtureResult,
-  result: 'pass',
-  exitCode: 0,
-  targets: [iosTarget],
-  findings: [],
-  notes: [],
-  waivers: [],
-  summary: {
-    targets: 1,
-    targetsScanned: 1,
-    targetsPartial: 0,
-    targetsFailed: 0,
-    apps: 3,
-    findings: 0,
-    failing: 0,
-    waived: 0,
-    bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-  },
-};
+export const passingResult: ScanResult = evaluated([
+  { ...iosTarget, apps: iosTarget.apps.filter((a) => a.id === 'com.apple.mobilesafari') },
+]);
 
 /** Colour off, fixed version: what golden files are rendered with. */
 export const fixtureContext = (overrides: Partial<ReporterContext> = {}): ReporterContext => ({

@@ -1,7 +1,8 @@
 /**
- * IPA contents → one AppRecord. An IPA is a ZIP whose `Payload/<Name>.app/` folder is the app; the
- * bundle facts come from its Info.plist and the publisher from `embedded.mobileprovision` or, for App
- * Store builds that have no profile, from the main executable's code signature.
+ * IPA contents → AppRecords. An IPA is a ZIP whose `Payload/<Name>.app/` folder is the app (an
+ * archive may hold several, each its own record); the bundle facts come from its Info.plist and the
+ * publisher from `embedded.mobileprovision` or, for App Store builds that have no profile, from the
+ * main executable's code signature.
  * This module only decides and combines; the source reads the ZIP.
  */
 import type { AppRecord, Diagnostic } from '../model.js';
@@ -11,15 +12,13 @@ import type { PlistValue } from './plist.js';
 import { isPlistDict, type PlistFormat, parsePlistBytes, plistFormat, plistString } from './plist-bytes.js';
 import { type ParseContext, ParseError } from './types.js';
 
-/** Where the main app sits inside the archive. */
+/** Where one app sits inside the archive. */
 export interface IpaLayout {
   /** The `.app` folder, e.g. `Payload/TikTok.app` or `Build/Payload/TikTok.app`. */
   appDir: string;
   infoPlist: string;
-  /** `embedded.mobileprovision` of the main app, when the archive has one. */
+  /** `embedded.mobileprovision` of the app, when the archive has one. */
   provision?: string;
-  /** Other apps found at the same depth (an archive should have one). */
-  others: string[];
 }
 
 const isResourceFork = (name: string): boolean =>
@@ -28,32 +27,43 @@ const isResourceFork = (name: string): boolean =>
 const INFO_PLIST = /^((?:[^/]+\/)*?Payload\/[^/]+\.app)\/Info\.plist$/;
 const ANY_APP_INFO_PLIST = /^((?:[^/]+\/)*?[^/]+\.app)\/Info\.plist$/;
 
-const depth = (path: string): number => path.split('/').length;
+/** True when `appDir` sits inside another `.app` (a Watch app, an app inside an app's resources). */
+const insideAnotherApp = (appDir: string): boolean =>
+  appDir
+    .split('/')
+    .slice(0, -1)
+    .some((segment) => /\.app$/i.test(segment));
 
 /**
- * Picks the main app from the archive's entry names: the shallowest `Payload/<X>.app/Info.plist`
- * (Watch apps and extensions sit deeper), ignoring `__MACOSX/` and `._*` resource forks. When no
- * `Payload/` folder exists, the shallowest `<X>.app/Info.plist` anywhere is used.
+ * Every app of the archive, from its entry names: each `Payload/<X>.app/Info.plist` not inside
+ * another `.app` (Watch apps and extensions are parts of their app, not apps of their own),
+ * ignoring `__MACOSX/` and `._*` resource forks. When no `Payload/` folder holds an app, every
+ * `<X>.app/Info.plist` not inside another app counts. Sorted by folder; empty when there is none.
  */
-export const findMainApp = (names: readonly string[]): IpaLayout | undefined => {
+export const findApps = (names: readonly string[]): IpaLayout[] => {
   const usable = names.map((name) => name.replaceAll('\\', '/')).filter((name) => !isResourceFork(name));
-  let apps = usable
-    .map((name) => INFO_PLIST.exec(name)?.[1])
-    .filter((dir): dir is string => dir !== undefined);
-  if (apps.length === 0) {
-    apps = usable
-      .map((name) => ANY_APP_INFO_PLIST.exec(name)?.[1])
-      .filter((dir): dir is string => dir !== undefined);
-  }
-  if (apps.length === 0) return undefined;
-  const shallowest = Math.min(...apps.map(depth));
-  const candidates = apps.filter((dir) => depth(dir) === shallowest).sort();
-  const appDir = candidates[0];
-  if (appDir === undefined) return undefined;
-  const provision = `${appDir}/embedded.mobileprovision`;
-  const layout: IpaLayout = { appDir, infoPlist: `${appDir}/Info.plist`, others: candidates.slice(1) };
-  if (usable.includes(provision)) layout.provision = provision;
-  return layout;
+  const collect = (pattern: RegExp): string[] => [
+    ...new Set(
+      usable
+        .map((name) => pattern.exec(name)?.[1])
+        .filter((dir): dir is string => dir !== undefined && !insideAnotherApp(dir)),
+    ),
+  ];
+  let apps = collect(INFO_PLIST);
+  if (apps.length === 0) apps = collect(ANY_APP_INFO_PLIST);
+  const present = new Set(usable);
+  return apps.sort().map((appDir) => {
+    const layout: IpaLayout = { appDir, infoPlist: `${appDir}/Info.plist` };
+    const provision = `${appDir}/embedded.mobileprovision`;
+    if (present.has(provision)) layout.provision = provision;
+    return layout;
+  });
+};
+
+/** The first app of the archive (see findApps), with the folders of the others. */
+export const findMainApp = (names: readonly string[]): (IpaLayout & { others: string[] }) | undefined => {
+  const [main, ...rest] = findApps(names);
+  return main && { ...main, others: rest.map((l) => l.appDir) };
 };
 
 /** The Info.plist facts an AppRecord needs. */
@@ -171,13 +181,6 @@ export const buildIpaRecord = (
     });
   }
   if (app.publisher.teamId !== undefined) app.signature = 'unverified';
-  if (layout.others.length > 0) {
-    diagnostics.push({
-      level: 'warning',
-      message: `archive holds ${layout.others.length + 1} apps at the top level; reporting ${layout.appDir}, ignoring ${layout.others.join(', ')}`,
-      path: ctx.path ?? ctx.target,
-    });
-  }
   app.extra = extra;
   return { app, diagnostics };
 };

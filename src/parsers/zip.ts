@@ -220,6 +220,32 @@ export function parseCentralDirectory(
   return entries;
 }
 
+/**
+ * Names that more than one central directory entry carries, each once, in order of first repeat.
+ * Android's libziparchive, aapt and apksigner refuse such archives: two readers of the same file
+ * could otherwise see different content (the "master key" bugs), so a duplicate is never resolved
+ * by picking one.
+ */
+export function duplicateEntryNames(entries: readonly ZipEntry[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { name } of entries) {
+    if (seen.has(name)) repeated.add(name);
+    else seen.add(name);
+  }
+  return [...repeated];
+}
+
+/**
+ * Bytes in front of the first entry's local header: data that precedes the archive (a DEX file
+ * in the Janus DEX+APK polyglot, a self-extractor stub). 0 for an ordinary archive or no entries.
+ */
+export function dataBeforeFirstEntry(entries: readonly ZipEntry[]): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const e of entries) if (e.localHeaderOffset < lowest) lowest = e.localHeaderOffset;
+  return Number.isFinite(lowest) ? lowest : 0;
+}
+
 /** Offset of the entry's data from its local header, given at least the 30-byte fixed local header. */
 export function localDataOffset(localHeader: Uint8Array, entry: ZipEntry): number {
   if (localHeader.length < LOCAL_HEADER_SIZE)

@@ -5,18 +5,24 @@
  * `:` and `,`), so an app label cannot end the command early or start a new one. Levels: critical and
  * high → error, medium → warning, low and info → notice. Waived findings are still annotated, as a
  * notice saying who waived them until when; an expired waiver keeps the finding's own level. Targets
- * that could not be read are errors, partly read targets warnings, near misses notices.
+ * that could not be read are errors, partly read (or empty) targets warnings, near misses notices, and
+ * inputs skipped on purpose one notice listing them.
  */
 import type { Finding, ScanResult, Severity, TargetResult } from '../model.js';
+import { isIncomplete } from '../verdict.js';
 import {
   appLabel,
   deviceLabel,
   evidenceLocation,
   findingProfile,
   incompleteReason,
+  incompleteWord,
   isActive,
   isFileTarget,
   matchedOnText,
+  SKIP_KIND_TEXT,
+  SKIPPED_SHOWN,
+  skippedInputs,
   sortFindings,
   targetById,
   VERDICT_WORD,
@@ -92,7 +98,7 @@ const findingAnnotation = (f: Finding, target: TargetResult | undefined): Annota
 const targetAnnotation = (t: TargetResult): Annotation => ({
   level: t.status === 'failed' ? 'error' : 'warning',
   file: isFileTarget(t) ? t.id : undefined,
-  title: t.status === 'failed' ? 'appwarden: target not scanned' : 'appwarden: target partly scanned',
+  title: `appwarden: target ${incompleteWord(t)}`,
   message: [
     `${deviceLabel(t) ? `${deviceLabel(t)} (${t.id})` : t.id}: ${incompleteReason(t)}`,
     'Apps on it may be missing from this report.',
@@ -112,14 +118,33 @@ const noteAnnotation = (n: Finding, target: TargetResult | undefined): Annotatio
   };
 };
 
+/** One notice listing the inputs not read on purpose: the runner caps notices, so not one each. */
+const skippedAnnotations = (result: ScanResult): Annotation[] => {
+  const skipped = skippedInputs(result);
+  if (skipped.length === 0) return [];
+  const shown = skipped
+    .slice(0, SKIPPED_SHOWN)
+    .map((x) => `${x.path}: ${SKIP_KIND_TEXT[x.kind]}: ${x.reason}`);
+  if (skipped.length > SKIPPED_SHOWN)
+    shown.push(`…and ${skipped.length - SKIPPED_SHOWN} more (see the JSON report)`);
+  return [
+    {
+      level: 'notice',
+      title: `appwarden: ${skipped.length} input${skipped.length === 1 ? '' : 's'} skipped`,
+      message: shown,
+    },
+  ];
+};
+
 const ORDER: readonly Level[] = ['error', 'warning', 'notice'];
 
 export const github: Reporter = (result: ScanResult) => {
   const targets = targetById(result);
   const annotations: Annotation[] = [
     ...sortFindings(result.findings).map((f) => findingAnnotation(f, targets.get(f.target))),
-    ...result.targets.filter((t) => t.status !== 'scanned').map(targetAnnotation),
+    ...result.targets.filter(isIncomplete).map(targetAnnotation),
     ...sortFindings(result.notes).map((n) => noteAnnotation(n, targets.get(n.target))),
+    ...skippedAnnotations(result),
   ];
   // The runner shows only the first few annotations of each level, so the most serious go first.
   const ordered = ORDER.flatMap((level) => annotations.filter((a) => a.level === level));

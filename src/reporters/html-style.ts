@@ -70,6 +70,8 @@ code { background: var(--code-bg); padding: 1px 4px; border-radius: 4px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.75rem; font-weight: 700;
   text-transform: uppercase; letter-spacing: 0.03em; border: 1px solid currentColor; white-space: nowrap; }
 .b-fail, .b-failed { color: var(--fail); } .b-pass { color: var(--pass); } .b-incomplete { color: var(--incomplete); }
+.b-new { color: var(--fail); border: 1px solid currentColor; }
+.refs { word-break: break-all; }
 .sev-critical { color: var(--critical); } .sev-high { color: var(--high); } .sev-medium { color: var(--medium); }
 .sev-low { color: var(--low); } .sev-info { color: var(--info); }
 .b-waived { color: var(--pass); } .b-expired { color: var(--fail); }

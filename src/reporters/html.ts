@@ -3,22 +3,29 @@
  * no network, a Content-Security-Policy that would block both even if markup slipped through.
  */
 import { type AppRecord, countApps, type Finding, type ScanResult, type TargetResult } from '../model.js';
+import { isIncomplete } from '../verdict.js';
 import { barChart } from './html-charts.js';
 import { h, hid } from './html-escape.js';
 import { HTML_STYLE } from './html-style.js';
 import {
   appLabel,
+  baselineSentence,
   deviceLabel,
   deviceModel,
   findingProfile,
+  incompleteCount,
   incompleteReason,
   incompleteTargets,
+  incompleteWord,
   isActive,
   matchText,
   osLabel,
   profileName,
   publisherEvidence,
+  resolvedLines,
+  SKIP_KIND_TEXT,
   shortDigest,
+  skippedInputs,
   sortFindings,
   TARGET_VERDICTS,
   type TargetVerdict,
@@ -79,6 +86,15 @@ const waiverCell = (finding: Finding): string => {
   return `${badge('b-expired', 'Waiver expired')}<span class="sub">${h(w.id)} expired ${h(w.expires)}; no longer waives</span>`;
 };
 
+/**
+ * The rule's policy references as text, primary source first: copyable, never links, so the
+ * report stays free of anything a browser would fetch or follow.
+ */
+const referencesText = (finding: Finding): string =>
+  finding.references.length === 0
+    ? ''
+    : `<span class="sub refs">${finding.references.map((r) => `<span class="mono">${hid(r)}</span>`).join(' · ')}</span>`;
+
 const findingRow = (finding: Finding, targets: Map<string, TargetResult>): string => {
   const target = targets.get(finding.target);
   const label = appLabel(finding);
@@ -87,8 +103,12 @@ const findingRow = (finding: Finding, targets: Map<string, TargetResult>): strin
   const waived = !isActive(finding);
   return [
     `<tr class="${waived ? 'waived' : 'active'}">`,
-    `<td data-label="Severity">${badge(`sev-${finding.severity}`, finding.severity)}</td>`,
-    `<td data-label="Rule"><code>${hid(finding.ruleId)}</code><span class="sub">${h(finding.title)}</span></td>`,
+    `<td data-label="Severity">${badge(`sev-${finding.severity}`, finding.severity)}${
+      finding.baseline === 'new' ? ` ${badge('b-new', 'new')}` : ''
+    }</td>`,
+    `<td data-label="Rule"><code>${hid(finding.ruleId)}</code><span class="sub">${h(finding.title)}</span>${
+      finding.message ? `<span class="sub">${h(finding.message)}</span>` : ''
+    }${referencesText(finding)}</td>`,
     `<td data-label="App"><code>${hid(finding.app.id)}</code>${label ? `<span class="sub">${h(label)}</span>` : ''}${
       finding.app.versionName ? `<span class="sub">version ${h(finding.app.versionName)}</span>` : ''
     }</td>`,
@@ -139,12 +159,9 @@ const targetCard = (target: TargetResult, result: ScanResult): string => {
     );
     rows.push(['Profiles', `<ul class="profiles">${items.join('')}</ul>`]);
   }
-  const problem =
-    target.status === 'scanned'
-      ? ''
-      : `<p class="problem"><strong>${target.status === 'failed' ? 'Could not be scanned' : 'Partly scanned'}:</strong> ${h(
-          incompleteReason(target),
-        )}</p>`;
+  const problem = isIncomplete(target)
+    ? `<p class="problem"><strong>${h(incompleteWord(target))}:</strong> ${h(incompleteReason(target))}</p>`
+    : '';
   return [
     `<article class="card v-${verdict}">`,
     `<header><div><h3>${h(title)}</h3>${title === target.id ? '' : `<span class="target-id mono">${h(target.id)}</span>`}</div>`,
@@ -180,6 +197,37 @@ const fleetCharts = (result: ScanResult): string => {
   ].join('\n');
 };
 
+/** With `--baseline`: what changed since the previous report, and the findings that went away. */
+const baselineSection = (result: ScanResult): string => {
+  if (!result.baseline) return '';
+  const resolved = resolvedLines(result);
+  return [
+    '<section aria-labelledby="baseline"><h2 id="baseline">Since the baseline</h2>',
+    `<p>${h(baselineSentence(result))}</p>`,
+    resolved.length > 0
+      ? `<ul class="plain">${resolved.map((line) => `<li>resolved: ${h(line)}</li>`).join('\n')}</ul>`
+      : '',
+    '</section>',
+  ].join('\n');
+};
+
+/** Inputs not read on purpose (excluded, not app data, duplicates): every one, with the reason. */
+const skippedSection = (result: ScanResult): string => {
+  const skipped = skippedInputs(result);
+  if (skipped.length === 0) return '';
+  return [
+    '<section aria-labelledby="skipped"><h2 id="skipped">Skipped inputs</h2>',
+    '<p>These inputs were met and deliberately not read.</p><ul class="plain">',
+    skipped
+      .map(
+        (x) =>
+          `<li><span class="mono">${h(x.path)}</span>: ${h(SKIP_KIND_TEXT[x.kind])}: ${h(x.reason)}</li>`,
+      )
+      .join('\n'),
+    '</ul></section>',
+  ].join('\n');
+};
+
 const incompleteSection = (result: ScanResult): string => {
   const incomplete = incompleteTargets(result);
   if (incomplete.length === 0) return '';
@@ -194,7 +242,7 @@ const incompleteSection = (result: ScanResult): string => {
             deviceLabel(t)
               ? `<strong>${h(deviceLabel(t))}</strong> <span class="mono muted">${h(t.id)}</span>`
               : `<strong class="mono">${h(t.id)}</strong>`
-          }: ${t.status === 'failed' ? 'not scanned' : 'partly scanned'}: ${h(incompleteReason(t))}</li>`,
+          }: ${h(incompleteWord(t))}: ${h(incompleteReason(t))}</li>`,
       )
       .join('\n'),
     '</ul></section>',
@@ -294,7 +342,8 @@ export const html: Reporter = (result, ctx) => {
     stat(s.findings, 'findings'),
     stat(s.failing, result.failOn === 'none' ? 'failing' : `failing (≥ ${result.failOn})`),
     stat(s.waived, 'waived'),
-    stat(s.targetsPartial + s.targetsFailed, 'targets incomplete'),
+    stat(incompleteCount(result), 'targets incomplete'),
+    stat(s.skipped ?? 0, 'inputs skipped'),
     '</section>',
     '<section aria-labelledby="fleet"><h2 id="fleet">Fleet summary</h2>',
     fleetCharts(result),
@@ -308,6 +357,8 @@ export const html: Reporter = (result, ctx) => {
     result.targets.map((t) => targetCard(t, result)).join('\n'),
     '</div></section>',
     waiversSection(result),
+    baselineSection(result),
+    skippedSection(result),
     ctx.includeInventory ? inventorySection(result) : '',
     '</main>',
     `<footer>Generated by appwarden ${h(ctx.version)}. Identities are read from the inputs; a certificate or team id is evidence of the publisher, not a verified signature unless stated.</footer>`,

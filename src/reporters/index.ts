@@ -5,6 +5,7 @@ import { html } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { markdown } from './markdown.js';
+import { renderNdjson } from './ndjson.js';
 import { renderSarif } from './sarif.js';
 import { renderTable } from './table.js';
 import type { Reporter } from './types.js';
@@ -51,6 +52,12 @@ export const reporters = {
     render: github,
     description: 'GitHub Actions workflow annotations (::error file=…::…)',
     extension: 'txt',
+  },
+  ndjson: {
+    render: renderNdjson,
+    description: 'inventory table: one JSON line per target and per app (docs/inventory-table.md)',
+    extension: 'ndjson',
+    needsApps: true,
   },
 } satisfies Record<string, ReporterInfo>;
 

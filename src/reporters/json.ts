@@ -50,6 +50,7 @@ export const toJsonDocument = (result: ScanResult, version: string, includeInven
     findings: result.findings,
     notes: result.notes,
     waivers: result.waivers,
+    baseline: result.baseline,
   });
 
 /**

@@ -1,9 +1,12 @@
 /**
  * JUnit XML for CI test tabs: one testsuite per target, one testcase per rule × app finding,
  * plus one passing testcase per rule with no finding on that target (so the pass count means
- * something); waived findings are skipped; a target that could not be scanned is an error.
+ * something); waived findings are skipped; a target that could not be (fully) scanned is an error;
+ * inputs skipped on purpose are skipped cases of one `skipped inputs` suite.
  */
-import { countApps, type Finding, type ScanResult } from '../model.js';
+import type { Finding, ScanResult } from '../model.js';
+import { isIncomplete } from '../verdict.js';
+import { incompleteReason, incompleteWord, SKIP_KIND_TEXT, skippedInputs } from './report-view.js';
 import { escapeXml } from './sanitize.js';
 import type { Reporter } from './types.js';
 
@@ -47,9 +50,8 @@ export const renderJunit: Reporter = (result: ScanResult) => {
     let suiteFailures = 0;
     let suiteErrors = 0;
     let suiteSkipped = 0;
-    if (target.status !== 'scanned' || countApps(target) === 0) {
-      const message =
-        target.status === 'scanned' ? 'held no apps: nothing was checked' : (target.error ?? target.status);
+    if (isIncomplete(target)) {
+      const message = `${incompleteWord(target)}: ${incompleteReason(target)}`;
       cases.push(
         `    <testcase classname="${x(target.id)}" name="scan" time="0">\n      <error message="${x(`${target.status}: ${message}`)}" type="${target.status === 'failed' ? 'not-scanned' : 'incomplete'}"/>\n    </testcase>`,
       );
@@ -73,6 +75,19 @@ export const renderJunit: Reporter = (result: ScanResult) => {
     skipped += suiteSkipped;
     suites.push(
       `  <testsuite name="${x(target.id)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" skipped="${suiteSkipped}" time="0" timestamp="${result.startedAt.replace(/Z$/, '')}">\n${cases.join('\n')}\n  </testsuite>`,
+    );
+  }
+  // Inputs not read on purpose are one suite of skipped cases, so the CI view lists them too.
+  const skippedInputList = skippedInputs(result);
+  if (skippedInputList.length > 0) {
+    const cases = skippedInputList.map(
+      (s) =>
+        `    <testcase classname="appwarden.skipped" name="${x(s.path)}" time="0">\n      <skipped message="${x(`${SKIP_KIND_TEXT[s.kind]}: ${s.reason}`)}"/>\n    </testcase>`,
+    );
+    total += cases.length;
+    skipped += cases.length;
+    suites.push(
+      `  <testsuite name="skipped inputs" tests="${cases.length}" failures="0" errors="0" skipped="${cases.length}" time="0" timestamp="${result.startedAt.replace(/Z$/, '')}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="appwarden" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n${suites.join('\n')}\n</testsuites>\n`;

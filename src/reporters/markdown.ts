@@ -9,12 +9,19 @@
 import { countApps, SEVERITIES, type Severity } from '../model.js';
 import {
   appLabel,
+  baselineSentence,
   deviceLabel,
   findingProfile,
+  incompleteCount,
   incompleteReason,
   incompleteTargets,
+  incompleteWord,
   isActive,
   matchedOnText,
+  resolvedLines,
+  SKIP_KIND_TEXT,
+  SKIPPED_SHOWN,
+  skippedInputs,
   sortFindings,
   targetById,
   targetVerdict,
@@ -85,12 +92,15 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
 
     out.push(`## ${VERDICT_EMOJI[result.result]} appwarden: ${VERDICT_WORD[result.result]}`, '');
     out.push(`**${mdText(verdictSentence(result), false)}**`, '');
+    if (result.baseline) out.push(`Baseline ${mdText(baselineSentence(result), false)}`, '');
 
     out.push(
-      row(['Targets', 'Apps', 'Findings', 'Failing', 'Waived', 'Incomplete targets']),
-      row(['---:', '---:', '---:', '---:', '---:', '---:']),
+      row(['Targets', 'Apps', 'Findings', 'Failing', 'Waived', 'Incomplete targets', 'Skipped inputs']),
+      row(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
       row(
-        [s.targets, s.apps, s.findings, s.failing, s.waived, s.targetsPartial + s.targetsFailed].map(String),
+        [s.targets, s.apps, s.findings, s.failing, s.waived, incompleteCount(result), s.skipped ?? 0].map(
+          String,
+        ),
       ),
       '',
     );
@@ -135,7 +145,7 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
             : `**expired** ${mdCode(w.id)} (${mdText(w.expires)})`;
         out.push(
           row([
-            `${SEVERITY_EMOJI[f.severity]} ${f.severity}`,
+            `${SEVERITY_EMOJI[f.severity]} ${f.severity}${f.baseline === 'new' ? ' **new**' : ''}`,
             `${mdCode(f.ruleId)} ${mdText(f.title)}`,
             `${mdCode(f.app.id)}${label ? ` ${mdText(label)}` : ''}`,
             mdCode(f.target),
@@ -159,11 +169,28 @@ export const createMarkdownReporter = (options: MarkdownOptions = {}): Reporter 
     if (incomplete.length > 0) {
       out.push('### ⚠️ Incomplete targets', '');
       for (const t of incomplete) {
+        out.push(`- ${mdCode(t.id, false)}: ${incompleteWord(t)}: ${mdText(incompleteReason(t), false)}`);
+      }
+      out.push('');
+    }
+
+    const resolved = resolvedLines(result);
+    if (resolved.length > 0) {
+      out.push('### Resolved since the baseline', '');
+      for (const line of resolved) out.push(`- ${mdText(line, false)}`);
+      out.push('');
+    }
+
+    const skipped = skippedInputs(result);
+    if (skipped.length > 0) {
+      out.push('### Skipped inputs', '');
+      for (const x of skipped.slice(0, SKIPPED_SHOWN)) {
+        out.push(`- ${mdCode(x.path, false)}: ${mdText(`${SKIP_KIND_TEXT[x.kind]}: ${x.reason}`, false)}`);
+      }
+      if (skipped.length > SKIPPED_SHOWN) {
         out.push(
-          `- ${mdCode(t.id, false)}: ${t.status === 'failed' ? 'not scanned' : 'partly scanned'}: ${mdText(
-            incompleteReason(t),
-            false,
-          )}`,
+          '',
+          `_…and ${skipped.length - SKIPPED_SHOWN} more; every one is listed in the JSON report._`,
         );
       }
       out.push('');

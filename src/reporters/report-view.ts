@@ -11,6 +11,7 @@ import type {
   ProfileInfo,
   Publisher,
   ScanResult,
+  SkippedInput,
   TargetKind,
   TargetResult,
   Verdict,
@@ -63,7 +64,7 @@ const verdictsByResult = new WeakMap<ScanResult, Map<string, TargetVerdict>>();
 export const targetVerdict = (target: TargetResult, result: ScanResult): TargetVerdict => {
   let verdicts = verdictsByResult.get(result);
   if (!verdicts) {
-    verdicts = targetVerdicts(result.targets, result.findings, result.failOn);
+    verdicts = targetVerdicts(result.targets, result.findings, result.failOn, result.baseline?.failOnNew);
     verdictsByResult.set(result, verdicts);
   }
   return verdicts.get(target.id) ?? targetVerdictOf(target, false);
@@ -79,7 +80,8 @@ export const verdictSentence = (result: ScanResult): string => {
   const incomplete = s.targetsIncomplete;
   const parts: string[] = [];
   if (result.result === 'fail') {
-    parts.push(`${plural(s.failing, 'unwaived finding')} at or above ${result.failOn}`);
+    const word = result.baseline?.failOnNew ? 'new unwaived finding' : 'unwaived finding';
+    parts.push(`${plural(s.failing, word)} at or above ${result.failOn}`);
   } else if (result.result === 'pass') {
     parts.push(
       result.failOn === 'none'
@@ -214,4 +216,45 @@ export const incompleteReason = (target: TargetResult): string => {
   }
   if (target.status === 'scanned') return 'no apps read';
   return target.status === 'failed' ? 'could not be read' : 'only partly read';
+};
+
+/** Why a target is not complete, as a status word: read not at all, in part, or with no apps. */
+export const incompleteWord = (target: TargetResult): string =>
+  target.status === 'failed'
+    ? 'not scanned'
+    : target.status === 'partial'
+      ? 'partly scanned'
+      : 'no apps read';
+
+/** How many targets leave the verdict incomplete (the scan's own count, from the verdict module). */
+export const incompleteCount = (result: ScanResult): number =>
+  result.summary.targetsIncomplete ?? incompleteTargets(result).length;
+
+export const SKIP_KIND_TEXT: Record<SkippedInput['kind'], string> = {
+  excluded: 'excluded',
+  'not-app-data': 'not app data',
+  duplicate: 'duplicate input',
+};
+
+/** Inputs the scan deliberately did not read, sanitised, in path order. */
+export const skippedInputs = (result: ScanResult): SkippedInput[] =>
+  [...(result.skipped ?? [])]
+    .map((x) => ({ path: sanitizeText(x.path), reason: sanitizeText(x.reason), kind: x.kind }))
+    .sort((a, b) => compare(a.path, b.path));
+
+/** Skipped inputs shown in a human-facing list before "and N more" (JSON, CSV, SARIF list all). */
+export const SKIPPED_SHOWN = 50;
+
+/** `resolved since the baseline` lines: rule, app and target of each finding that went away. */
+export const resolvedLines = (result: ScanResult): string[] =>
+  (result.baseline?.resolved ?? []).map(
+    (f) =>
+      `${sanitizeText(f.ruleId)}: ${sanitizeText(f.appId)} on ${sanitizeText(f.target)}${f.user !== undefined ? ` (user ${f.user})` : ''}`,
+  );
+
+/** One sentence comparing with the baseline, for banners and summary lines; '' without one. */
+export const baselineSentence = (result: ScanResult): string => {
+  const b = result.baseline;
+  if (!b) return '';
+  return `since ${sanitizeText(b.file)}${b.startedAt ? ` (${sanitizeText(b.startedAt)})` : ''}: ${b.new} new, ${b.unchanged} still present, ${b.resolved.length} resolved${b.failOnNew ? '; only new findings fail' : ''}`;
 };

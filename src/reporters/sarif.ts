@@ -5,8 +5,10 @@
  * waived findings become accepted external suppressions.
  */
 import { createHash } from 'node:crypto';
-import { countApps, type Finding, type ScanResult, type Severity } from '../model.js';
+import type { Finding, ScanResult, Severity } from '../model.js';
+import { isIncomplete } from '../verdict.js';
 import { exitCodeDescription } from './json.js';
+import { incompleteReason, incompleteWord, SKIP_KIND_TEXT, skippedInputs } from './report-view.js';
 import { stripControl } from './sanitize.js';
 import type { Reporter } from './types.js';
 
@@ -113,6 +115,7 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
         },
       ],
       partialFingerprints: { 'appwardenFinding/v1': fingerprint(f) },
+      ...(f.baseline ? { baselineState: f.baseline } : {}),
       properties: {
         target: t(f.target),
         platform: f.app.platform,
@@ -141,17 +144,19 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
     }
     return out;
   });
-  const notifications = result.targets
-    .filter((x) => x.status !== 'scanned' || countApps(x) === 0)
-    .map((x) => ({
+  const notifications = [
+    ...result.targets.filter(isIncomplete).map((x) => ({
       level: x.status === 'failed' ? 'error' : 'warning',
-      message: {
-        text: t(
-          `${x.id}: ${x.status === 'scanned' ? 'held no apps' : x.status}${x.error ? `: ${x.error}` : ''}`,
-        ),
-      },
+      message: { text: t(`${x.id}: ${incompleteWord(x)}: ${incompleteReason(x)}`) },
       descriptor: { id: x.status === 'failed' ? 'target-failed' : 'target-incomplete' },
-    }));
+    })),
+    // Inputs not read on purpose: notes, so the log still says every input the scan met.
+    ...skippedInputs(result).map((x) => ({
+      level: 'note',
+      message: { text: `${x.path}: skipped: ${SKIP_KIND_TEXT[x.kind]}: ${x.reason}` },
+      descriptor: { id: 'input-skipped' },
+    })),
+  ];
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -177,7 +182,12 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
           },
         ],
         results,
-        properties: { verdict: result.result, failOn: result.failOn, summary: result.summary },
+        properties: {
+          verdict: result.result,
+          failOn: result.failOn,
+          summary: result.summary,
+          ...(result.baseline ? { baseline: result.baseline } : {}),
+        },
       },
     ],
   };

@@ -3,6 +3,14 @@
  * one-line verdict. Colour comes only from the chalk instance in the context (level 0 = none).
  */
 import { countApps, type Finding, type ScanResult, type Severity, type TargetResult } from '../model.js';
+import {
+  baselineSentence,
+  incompleteCount,
+  resolvedLines,
+  SKIP_KIND_TEXT,
+  SKIPPED_SHOWN,
+  skippedInputs,
+} from './report-view.js';
 import { sanitizeText as s } from './sanitize.js';
 import type { Reporter, ReporterContext } from './types.js';
 
@@ -66,7 +74,8 @@ const findingLines = (f: Finding, t: TargetResult, ctx: ReporterContext): string
       : f.waiver?.status === 'expired'
         ? c.yellow(` (waiver ${s(f.waiver.id)} EXPIRED ${f.waiver.expires})`)
         : '';
-  const head = `  ${sev} ${c.bold(s(f.app.id))}${version}${label}${userLabel(t, f.app.user)}  ${c.dim(f.ruleId)}${waiver}`;
+  const isNew = f.baseline === 'new' ? ` ${c.bold.magenta('NEW')}` : '';
+  const head = `  ${sev} ${c.bold(s(f.app.id))}${version}${label}${userLabel(t, f.app.user)}  ${c.dim(f.ruleId)}${waiver}${isNew}`;
   return [head, `           ${s(f.message)}`, `           ${c.dim(`matched on ${evidence(f)}`)}`];
 };
 
@@ -124,6 +133,22 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
       );
     out.push('');
   }
+  if (result.baseline) {
+    out.push(c.bold(`Baseline: ${baselineSentence(result)}`));
+    for (const line of resolvedLines(result)) out.push(`  ${c.green('resolved')} ${line}`);
+    out.push('');
+  }
+  const skipped = skippedInputs(result);
+  if (skipped.length > 0) {
+    out.push(c.bold(`Skipped (${skipped.length} input${skipped.length === 1 ? '' : 's'} not read)`));
+    for (const x of skipped.slice(0, SKIPPED_SHOWN))
+      out.push(`  ${c.gray('-')} ${x.path}: ${SKIP_KIND_TEXT[x.kind]}: ${x.reason}`);
+    if (skipped.length > SKIPPED_SHOWN)
+      out.push(
+        `  ${c.gray(`…and ${skipped.length - SKIPPED_SHOWN} more (every one is listed in the JSON report)`)}`,
+      );
+    out.push('');
+  }
   out.push(verdictLine(result, ctx));
   return `${out.join('\n')}\n`;
 };
@@ -132,15 +157,18 @@ export const verdictLine = (result: ScanResult, ctx: ReporterContext): string =>
   const c = ctx.chalk;
   const sm = result.summary;
   const counts = `${sm.targets} target${sm.targets === 1 ? '' : 's'}, ${sm.apps} apps, ${sm.findings} finding${sm.findings === 1 ? '' : 's'}${sm.waived ? ` (${sm.waived} waived)` : ''}`;
-  const notScanned = sm.targetsFailed + sm.targetsPartial;
+  const notScanned = incompleteCount(result);
+  const skipped = sm.skipped ? `; ${sm.skipped} input${sm.skipped === 1 ? '' : 's'} skipped` : '';
   switch (result.result) {
     case 'fail':
-      return `${c.bold.red('FAIL')} ${sm.failing} finding${sm.failing === 1 ? '' : 's'} at or above ${result.failOn} — ${counts}${notScanned ? `; ${notScanned} target(s) not fully scanned` : ''}`;
+      return `${c.bold.red('FAIL')} ${sm.failing} finding${sm.failing === 1 ? '' : 's'} at or above ${result.failOn} — ${counts}${notScanned ? `; ${notScanned} target(s) not fully scanned` : ''}${skipped}`;
     case 'incomplete':
-      return `${c.bold.yellow('INCOMPLETE')} not everything could be scanned — ${counts}; ${sm.targetsFailed} failed, ${sm.targetsPartial} partial`;
+      return sm.targets === 0
+        ? `${c.bold.yellow('INCOMPLETE')} nothing was scanned — ${counts}${skipped}`
+        : `${c.bold.yellow('INCOMPLETE')} not everything could be scanned — ${counts}; ${notScanned} target(s) not fully scanned (${sm.targetsFailed} failed, ${sm.targetsPartial} partial, ${notScanned - sm.targetsFailed - sm.targetsPartial} empty)${skipped}`;
     case 'pass':
       return sm.findings - sm.waived > 0
-        ? `${c.bold.green('PASS')} no findings at or above ${result.failOn} — ${counts}`
-        : `${c.bold.green('PASS')} no banned apps — ${counts}`;
+        ? `${c.bold.green('PASS')} no findings at or above ${result.failOn} — ${counts}${skipped}`
+        : `${c.bold.green('PASS')} no banned apps — ${counts}${skipped}`;
   }
 };

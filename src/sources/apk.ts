@@ -16,6 +16,8 @@ import {
 } from '../parsers/apk-signing-block.js';
 import { ParseError } from '../parsers/types.js';
 import {
+  dataBeforeFirstEntry,
+  duplicateEntryNames,
   findEndOfCentralDirectory,
   inflateEntry,
   LOCAL_HEADER_SIZE,
@@ -51,6 +53,11 @@ export interface ZipDirectory {
   /** Signing block result: signers, or why it could not be read; undefined when there is none. */
   signingBlock?: SigningInfo;
   signingBlockError?: string;
+  /**
+   * Declared offsets are this many bytes short of the real ones: they count from the start of the
+   * archive, not of the file (data was put in front without adjusting them).
+   */
+  shift: number;
   /** The bytes read from the end of the file, and where they start. */
   tail: Uint8Array;
   tailOffset: number;
@@ -113,6 +120,7 @@ export async function readZipDirectory(reader: ByteReader): Promise<ZipDirectory
   const out: ZipDirectory = {
     entries,
     centralDirectory: { offset: eocd.cdOffset, size: eocd.cdSize, entries: eocd.entries },
+    shift: eocd.shift,
     tail,
     tailOffset: base,
   };
@@ -221,6 +229,41 @@ async function verifyInto(
   }
 }
 
+const DEX_MAGIC = /^dex\n\d{3}\0$/;
+
+const isDexHead = (head: Uint8Array): boolean =>
+  head.length >= 8 && DEX_MAGIC.test(Buffer.from(head.subarray(0, 8)).toString('latin1'));
+
+/**
+ * Data in front of the archive is read past, as apksigner and Android's ZIP reader do, and said
+ * in the record: on Android before 7.0 a DEX there runs instead of the APK's own code (the Janus
+ * DEX+APK polyglot, CVE-2017-13156) while the v1 signature still names the original signer.
+ */
+async function notePrefix(
+  reader: ByteReader,
+  before: number,
+  shift: number,
+  app: AppRecord,
+  diagnostics: Diagnostic[],
+  path: string,
+): Promise<void> {
+  app.extra = { ...app.extra, dataBeforeArchive: before };
+  const dex = isDexHead(await reader.read(0, Math.min(8, before)));
+  diagnostics.push({
+    level: 'warning',
+    message: `dataBeforeArchive: ${before} bytes precede the ZIP archive${
+      dex
+        ? ' and start with a DEX header (a DEX+APK polyglot, CVE-2017-13156 "Janus": Android before 7.0 runs that DEX)'
+        : ''
+    }; the APK was read after them, as apksigner reads it${
+      shift > 0
+        ? `, though its offsets count from the archive, not the file (${shift} bytes short), which apksigner and Android refuse`
+        : ''
+    }`,
+    path,
+  });
+}
+
 /** Read one APK through `reader`. Never throws for bad content: returns a failed or partial target. */
 export async function readApk(
   file: ByteReader,
@@ -233,15 +276,29 @@ export async function readApk(
   try {
     directory = await readZipDirectory(file);
   } catch (error) {
-    return failed(targetId, `not a readable ZIP: ${describeError(error)}`);
+    const dex = await file
+      .read(0, Math.min(8, file.size))
+      .then(isDexHead)
+      .catch(() => false);
+    const what = dex ? 'a DEX file with no readable APK (ZIP) behind it' : 'not a readable ZIP';
+    return failed(targetId, `${what}: ${describeError(error)}`);
   }
   // Small APKs and entries stored near the end are already in memory.
   const reader = withCachedRange(file, directory.tail, directory.tailOffset);
-  const byName = new Map<string, ZipEntry>();
-  for (const e of directory.entries) if (!byName.has(e.name)) byName.set(e.name, e);
+  const byName = new Map<string, ZipEntry>(directory.entries.map((e) => [e.name, e]));
   const manifestEntry = byName.get('AndroidManifest.xml');
   if (!manifestEntry) return failed(targetId, 'not an APK: no AndroidManifest.xml');
-
+  // Android, aapt and apksigner refuse an archive with two entries of one name: which one is
+  // "the" manifest (or signature file) would depend on the reader, so no identity is given.
+  const duplicates = duplicateEntryNames(directory.entries);
+  if (duplicates.length > 0) {
+    const shown = duplicates.slice(0, 5).join(', ');
+    const more = duplicates.length > 5 ? ` and ${duplicates.length - 5} more` : '';
+    return failed(
+      targetId,
+      `duplicate ZIP entr${duplicates.length === 1 ? 'y' : 'ies'} ${shown}${more}: Android, aapt and apksigner refuse such an APK`,
+    );
+  }
   let manifest: ReturnType<typeof readManifest>;
   try {
     manifest = readManifest(await readZipEntry(reader, manifestEntry, APK_LIMITS.maxManifest));
@@ -292,6 +349,8 @@ export async function readApk(
     diagnostics.push({ level: 'warning', message: 'APK is not signed: publisher unknown', path });
   }
   const app = apkRecord({ manifest, signing, target: targetId, path });
+  const before = dataBeforeFirstEntry(directory.entries);
+  if (before > 0) await notePrefix(reader, before, directory.shift, app, diagnostics, path);
   if (verify) await verifyInto(reader, app, directory, diagnostics, path);
   const target: TargetResult = {
     id: targetId,
@@ -369,7 +428,8 @@ export const apkReader: FileReader = {
   name: 'apk',
   detect(head: Uint8Array): boolean {
     const starts = (magic: number[]): boolean => magic.every((b, i) => head[i] === b);
-    return starts(PK_LOCAL) || starts(PK_EMPTY);
+    // A DEX header may front an APK (Janus polyglot); the reader then finds the ZIP from its end.
+    return starts(PK_LOCAL) || starts(PK_EMPTY) || isDexHead(head);
   },
   read(path: string, ctx: SourceContext): Promise<TargetResult[]> {
     return readApkFiles([path], ctx);

@@ -8,8 +8,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw } from 'node:zlib';
 import { describeError } from '../errors.js';
-import type { Diagnostic, TargetResult } from '../model.js';
-import { buildIpaRecord, findMainApp, type IpaEvidence, readBundleInfo } from '../parsers/ipa.js';
+import type { AppRecord, Diagnostic, TargetResult } from '../model.js';
+import {
+  buildIpaRecord,
+  findApps,
+  type IpaEvidence,
+  type IpaLayout,
+  readBundleInfo,
+} from '../parsers/ipa.js';
 import {
   type CodeSignature,
   codeSignatureRange,
@@ -21,6 +27,7 @@ import {
 import { parseMobileProvision } from '../parsers/mobileprovision.js';
 import { ParseError } from '../parsers/types.js';
 import {
+  duplicateEntryNames,
   findEndOfCentralDirectory,
   inflateEntry,
   LOCAL_HEADER_SIZE,
@@ -237,7 +244,7 @@ const failed = (file: string, error: string): TargetResult => ({
 
 const messageOf = (error: unknown): string => describeError(error);
 
-/** Reads one IPA into one target. Never throws: unreadable content becomes a failed target. */
+/** Reads one IPA into one target (one record per app). Never throws: unreadable content becomes a failed target. */
 export const readIpa = async (file: string, ctx?: SourceContext): Promise<TargetResult> => {
   ctx?.onProgress?.({ type: 'target-start', target: file });
   const result = await readIpaTarget(file, ctx);
@@ -259,9 +266,92 @@ const readIpaTarget = async (file: string, ctx?: SourceContext): Promise<TargetR
   }
 };
 
+/** One app of the archive read: its record, or why it could not be. */
+type AppRead =
+  | { kind: 'read'; app: AppRecord; diagnostics: Diagnostic[]; partial?: string }
+  | { kind: 'failed'; error: string };
+
+const readApp = async (
+  reader: ByteReader,
+  id: string,
+  layout: IpaLayout,
+  byName: Map<string, ZipEntry>,
+  duplicates: Set<string>,
+): Promise<AppRead> => {
+  // Two entries of one name make the app's identity depend on which one a reader takes.
+  const entry = (name: string): ZipEntry | undefined => {
+    if (duplicates.has(name)) throw new ParseError(`duplicate ZIP entry ${name}`);
+    return byName.get(name);
+  };
+  let infoEntry: ZipEntry | undefined;
+  try {
+    infoEntry = entry(layout.infoPlist);
+  } catch (error) {
+    return { kind: 'failed', error: messageOf(error) };
+  }
+  if (infoEntry === undefined) return { kind: 'failed', error: `IPA entry ${layout.infoPlist} is missing` };
+  let info: IpaEvidence['info'];
+  try {
+    info = readBundleInfo(await readEntry(reader, infoEntry, MAX_METADATA_BYTES));
+  } catch (error) {
+    return { kind: 'failed', error: `${layout.infoPlist}: ${messageOf(error)}` };
+  }
+  const diagnostics: Diagnostic[] = [];
+  let partial: string | undefined;
+  const evidence: IpaEvidence = { layout, info };
+  try {
+    const profileEntry = layout.provision === undefined ? undefined : entry(layout.provision);
+    if (profileEntry !== undefined) {
+      evidence.profile = parseMobileProvision(await readEntry(reader, profileEntry, MAX_METADATA_BYTES));
+    }
+  } catch (error) {
+    partial = `${layout.provision}: ${messageOf(error)}`;
+    diagnostics.push({ level: 'warning', message: partial, path: layout.provision ?? layout.appDir });
+  }
+  if (evidence.profile?.teamId === undefined && info.executable !== undefined) {
+    const name = `${layout.appDir}/${info.executable}`;
+    try {
+      const executable = entry(name);
+      if (executable === undefined) {
+        diagnostics.push({
+          level: 'warning',
+          message: `main executable ${info.executable} is missing`,
+          path: layout.appDir,
+        });
+      } else {
+        const signature = await readExecutableSignature(reader, executable);
+        if (signature !== undefined) {
+          evidence.signature = signature;
+          if (signature.cmsError !== undefined) {
+            diagnostics.push({
+              level: 'info',
+              message: `code signature CMS: ${signature.cmsError}`,
+              path: executable.name,
+            });
+          }
+          // A recovered team id means the profile problem no longer hides the publisher.
+          if (signature.teamId !== undefined) partial = undefined;
+        } else {
+          diagnostics.push({ level: 'info', message: 'main executable is not code-signed', path: name });
+        }
+      }
+    } catch (error) {
+      const message = `${name}: ${messageOf(error)}`;
+      partial ??= message;
+      diagnostics.push({ level: 'warning', message, path: name });
+    }
+  }
+  const { app, diagnostics: more } = buildIpaRecord(evidence, { target: id, path: id });
+  diagnostics.push(...more);
+  return partial === undefined
+    ? { kind: 'read', app, diagnostics }
+    : { kind: 'read', app, diagnostics, partial };
+};
+
 /**
- * Reads an IPA from any byte source (a file, bytes in memory, a device) into one target named `id`.
- * Never throws for bad content.
+ * Reads an IPA from any byte source (a file, bytes in memory, a device) into one target named `id`,
+ * with one record per app of the archive. An app that cannot be read leaves the target partial
+ * (failed when no app could be read). Never throws for bad content.
  */
 export const readIpaFrom = async (
   reader: ByteReader,
@@ -271,76 +361,46 @@ export const readIpaFrom = async (
   try {
     const entries = await readCentralDirectory(reader);
     const byName = new Map(entries.map((entry) => [entry.name, entry]));
-    const layout = findMainApp(entries.map((entry) => entry.name));
-    if (layout === undefined) return failed(id, 'IPA has no Payload/<Name>.app/Info.plist');
-    const infoEntry = byName.get(layout.infoPlist);
-    if (infoEntry === undefined) return failed(id, `IPA entry ${layout.infoPlist} is missing`);
-    let info: IpaEvidence['info'];
-    try {
-      info = readBundleInfo(await readEntry(reader, infoEntry, MAX_METADATA_BYTES));
-    } catch (error) {
-      return failed(id, `${layout.infoPlist}: ${messageOf(error)}`);
-    }
+    const duplicates = new Set(duplicateEntryNames(entries));
+    const layouts = findApps(entries.map((entry) => entry.name));
+    if (layouts.length === 0) return failed(id, 'IPA has no Payload/<Name>.app/Info.plist');
+    const apps: AppRecord[] = [];
     const diagnostics: Diagnostic[] = [];
-    let partial: string | undefined;
-    const evidence: IpaEvidence = { layout, info };
-    const profileEntry = layout.provision === undefined ? undefined : byName.get(layout.provision);
-    if (profileEntry !== undefined) {
-      try {
-        evidence.profile = parseMobileProvision(await readEntry(reader, profileEntry, MAX_METADATA_BYTES));
-      } catch (error) {
-        partial = `${profileEntry.name}: ${messageOf(error)}`;
-        diagnostics.push({ level: 'warning', message: partial, path: profileEntry.name });
+    const problems: string[] = [];
+    for (const layout of layouts) {
+      const read = await readApp(reader, id, layout, byName, duplicates);
+      if (read.kind === 'failed') {
+        problems.push(layouts.length > 1 ? `${layout.appDir}: ${read.error}` : read.error);
+        if (layouts.length > 1)
+          diagnostics.push({ level: 'error', message: read.error, path: layout.appDir });
+        continue;
+      }
+      apps.push(read.app);
+      diagnostics.push(...read.diagnostics);
+      if (read.partial !== undefined) {
+        problems.push(
+          `publisher unknown${layouts.length > 1 ? ` for ${layout.appDir}` : ''}: ${read.partial}`,
+        );
       }
     }
-    if (evidence.profile?.teamId === undefined && info.executable !== undefined) {
-      const executable = byName.get(`${layout.appDir}/${info.executable}`);
-      if (executable === undefined) {
-        diagnostics.push({
-          level: 'warning',
-          message: `main executable ${info.executable} is missing`,
-          path: layout.appDir,
-        });
-      } else {
-        try {
-          const signature = await readExecutableSignature(reader, executable);
-          if (signature !== undefined) {
-            evidence.signature = signature;
-            if (signature.cmsError !== undefined) {
-              diagnostics.push({
-                level: 'info',
-                message: `code signature CMS: ${signature.cmsError}`,
-                path: executable.name,
-              });
-            }
-            // A recovered team id means the profile problem no longer hides the publisher.
-            if (signature.teamId !== undefined) partial = undefined;
-          } else {
-            diagnostics.push({
-              level: 'info',
-              message: 'main executable is not code-signed',
-              path: executable.name,
-            });
-          }
-        } catch (error) {
-          const message = `${executable.name}: ${messageOf(error)}`;
-          partial ??= message;
-          diagnostics.push({ level: 'warning', message, path: executable.name });
-        }
-      }
+    if (apps.length === 0) return { ...failed(id, problems.join('; ')), diagnostics };
+    if (layouts.length > 1) {
+      diagnostics.push({
+        level: 'info',
+        message: `archive holds ${layouts.length} apps: ${layouts.map((l) => l.appDir).join(', ')}`,
+        path: id,
+      });
     }
-    const { app, diagnostics: more } = buildIpaRecord(evidence, { target: id, path: id });
-    diagnostics.push(...more);
-    ctx?.onProgress?.({ type: 'apps', target: id, count: 1 });
+    ctx?.onProgress?.({ type: 'apps', target: id, count: apps.length });
     const result: TargetResult = {
-      id: id,
+      id,
       kind: 'ipa',
-      status: partial === undefined ? 'scanned' : 'partial',
+      status: problems.length === 0 ? 'scanned' : 'partial',
       format: 'ipa',
-      apps: [app],
+      apps,
       diagnostics,
     };
-    if (partial !== undefined) result.error = `publisher unknown: ${partial}`;
+    if (problems.length > 0) result.error = problems.join('; ');
     return result;
   } catch (error) {
     return failed(id, messageOf(error));

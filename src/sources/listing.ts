@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { failedTarget, type TargetKind, type TargetResult } from '../model.js';
 import { looksLikeInventory, parseInventory } from '../parsers/inventory.js';
 import { detectListingFormat, parseTextChecked } from '../parsers/listing.js';
+import { detectMdm, parseMdm } from '../parsers/mdm/index.js';
 import { binaryReason, decodeText } from '../parsers/text.js';
 import { ParseError } from '../parsers/types.js';
 import type { FileReader } from './types.js';
@@ -42,6 +43,12 @@ export const readListingBytes = (
   }
   const binary = binaryReason(text);
   if (binary) return [failedTarget(id, kind, `not a device listing: ${binary}`)];
+  // MDM exports and inventory tables (src/parsers/mdm): only text no listing format claims.
+  const mdm =
+    detectMdm(text.slice(0, 65536)) !== undefined && detectListingFormat(text) === undefined
+      ? parseMdm(text, id, path, kind)
+      : undefined;
+  if (mdm) return mdm;
   try {
     const parsed = parseTextChecked(text, { target: id, path });
     const target: TargetResult = {
@@ -83,7 +90,9 @@ export const listingReader: BytesFileReader = {
     if (!looksLikeText(head)) return false;
     const text = decodeText(head);
     // Only JSON that names its format is claimed: other JSON in a scanned folder is not ours.
-    return looksLikeInventory(text) || detectListingFormat(text) !== undefined;
+    return (
+      looksLikeInventory(text) || detectListingFormat(text) !== undefined || detectMdm(text) !== undefined
+    );
   },
   read: async (path) => {
     const info = await stat(path);

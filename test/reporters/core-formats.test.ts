@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { csv } from '../../src/reporters/csv.js';
+import { github } from '../../src/reporters/github.js';
+import { html } from '../../src/reporters/html.js';
 import { renderJson } from '../../src/reporters/json.js';
 import { renderJunit } from '../../src/reporters/junit.js';
+import { markdown } from '../../src/reporters/markdown.js';
 import { renderSarif } from '../../src/reporters/sarif.js';
 import { renderTable } from '../../src/reporters/table.js';
-import { fixtureContext, fixtureResult, HOSTILE, passingResult } from '../fixtures-result.js';
+import { evaluatedWith, fixtureContext, fixtureResult, HOSTILE, passingResult } from '../fixtures-result.js';
+import { expectGolden } from './golden/golden.js';
 
 const MULTITOOL = path.resolve('node_modules/.bin/sarif-multitool');
 
@@ -63,12 +68,15 @@ describe('table report', () => {
 });
 
 describe('JUnit report', () => {
-  it('has one testsuite per target, waived findings skipped, failed targets as errors', () => {
+  it('has one testsuite per target, waived findings and skipped inputs skipped, incomplete targets as errors', () => {
     const xml = renderJunit(fixtureResult, fixtureContext());
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
     const els = parseXmlElements(xml);
     const suites = els.filter((e) => e.name === 'testsuite');
-    expect(suites.map((s) => s.attrs.name)).toEqual(fixtureResult.targets.map((t) => t.id));
+    expect(suites.map((s) => s.attrs.name)).toEqual([
+      ...fixtureResult.targets.map((t) => t.id),
+      'skipped inputs',
+    ]);
     const root = els.find((e) => e.name === 'testsuites')!;
     const skipped = els.filter((e) => e.name === 'skipped').length;
     const failures = els.filter((e) => e.name === 'failure').length;
@@ -76,9 +84,11 @@ describe('JUnit report', () => {
     expect(Number(root.attrs.skipped)).toBe(skipped);
     expect(Number(root.attrs.failures)).toBe(failures);
     expect(Number(root.attrs.errors)).toBe(errors);
-    expect(skipped).toBe(fixtureResult.findings.filter((f) => f.waiver?.status === 'applied').length);
-    expect(failures).toBe(fixtureResult.findings.filter((f) => f.waiver?.status !== 'applied').length);
-    expect(errors).toBe(fixtureResult.targets.filter((t) => t.status !== 'scanned').length);
+    // Literal counts of the fixture: 1 waived finding + 3 skipped inputs, 5 live findings, 2 incomplete targets.
+    expect(skipped).toBe(4);
+    expect(failures).toBe(5);
+    expect(errors).toBe(2);
+    expect(xml).toContain('name="evidence/IMG_0042.jpg"');
     expect(Number(root.attrs.tests)).toBe(els.filter((e) => e.name === 'testcase').length);
     // No raw control characters survive into XML (they are not allowed in XML 1.0).
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
@@ -141,5 +151,56 @@ describe('SARIF report', () => {
     const problems = validation.runs[0].results.filter((r: { level?: string }) => r.level !== 'note');
     expect(problems.map((p: { ruleId: string }) => p.ruleId)).toEqual([]);
     expect(status).toBe(0);
+  });
+});
+
+describe('goldens for the table and JSON reports', () => {
+  it('table matches the golden file', () => {
+    expectGolden('table', renderTable(fixtureResult, fixtureContext()));
+  });
+  it('json matches the golden file', () => {
+    expectGolden('json', renderJson(fixtureResult, fixtureContext()));
+  });
+});
+
+describe('every format agrees on the verdict and names every skipped input', () => {
+  const ctx = fixtureContext();
+  const outputs: Record<string, string> = {
+    table: renderTable(fixtureResult, ctx),
+    json: renderJson(fixtureResult, ctx),
+    sarif: renderSarif(fixtureResult, ctx),
+    junit: renderJunit(fixtureResult, ctx),
+    csv: csv(fixtureResult, ctx),
+    markdown: markdown(fixtureResult, ctx),
+    html: html(fixtureResult, ctx),
+    github: github(fixtureResult, ctx),
+  };
+  it.each(Object.keys(outputs))('%s lists the skipped inputs with their reason', (format) => {
+    const out = outputs[format]!;
+    for (const x of fixtureResult.skipped) {
+      expect(out).toContain(x.path.includes('\n') ? 'evidence/.git/' : x.path);
+      expect(out).toContain(x.reason);
+    }
+  });
+  it('JSON, SARIF and JUnit carry the same verdict and counts as the scan', () => {
+    const json = JSON.parse(outputs.json!);
+    expect(json.result).toBe(fixtureResult.result);
+    expect(json.summary.targetsIncomplete).toBe(2);
+    const sarif = JSON.parse(outputs.sarif!);
+    expect(sarif.runs[0].properties.verdict).toBe(fixtureResult.result);
+    const notes = sarif.runs[0].invocations[0].toolExecutionNotifications;
+    expect(
+      notes.filter((n: { descriptor: { id: string } }) => n.descriptor.id === 'input-skipped'),
+    ).toHaveLength(3);
+    expect(outputs.junit).toMatch(/errors="2"/);
+  });
+  it('with --fail-on info, an info finding fails in every format that states failing', () => {
+    const info = evaluatedWith('info');
+    expect(info.result).toBe('fail');
+    const rows = csv(info, ctx).split('\r\n');
+    const header = rows[0]!.split(',');
+    const alipay = rows.find((r) => r.includes('corp.payments.alipay'))!.split(',');
+    expect(alipay[header.indexOf('failing')]).toBe('yes');
+    expect(markdown(info, ctx)).toContain('## ❌ appwarden: FAIL');
   });
 });

@@ -60,13 +60,41 @@ describe('csv reporter', () => {
     expectGolden('csv', out);
   });
 
-  it('is RFC 4180: a header, one record per finding, CRLF, equal field counts', () => {
+  it('is RFC 4180: a header, one record per target, finding and skipped input, CRLF, equal field counts', () => {
     expect(out).not.toMatch(/[^\r]\n/);
     expect(out.startsWith('\uFEFF')).toBe(false);
-    expect(header.slice(0, 3)).toEqual(['severity', 'rule_id', 'rule_title']);
-    expect(rows).toHaveLength(fixtureResult.findings.length + 1);
+    expect(header.slice(0, 4)).toEqual(['row_type', 'severity', 'rule_id', 'rule_title']);
+    const { targets, findings, skipped } = fixtureResult;
+    expect(rows).toHaveLength(1 + targets.length + findings.length + skipped.length);
     for (const r of rows) expect(r).toHaveLength(header.length);
-    expect(rows.slice(1).map((r) => r[0])).toEqual(['critical', 'high', 'high', 'medium', 'low', 'info']);
+    const types = rows.slice(1).map((r) => r[0]);
+    expect(types).toEqual([
+      ...targets.map(() => 'target'),
+      ...findings.map(() => 'finding'),
+      ...skipped.map(() => 'skipped'),
+    ]);
+    // Findings in the one canonical order (by target, then severity).
+    const severities = rows.filter((r) => r[0] === 'finding').map((r) => r[col('severity')]);
+    expect(severities).toEqual(fixtureResult.findings.map((f) => f.severity));
+  });
+
+  it('gives every target a row with its status, app count and verdict, so none goes uncounted', () => {
+    const targetRows = rows.filter((r) => r[0] === 'target');
+    const byId = new Map(targetRows.map((r) => [r[col('target')], r]));
+    const apk = byId.get('apps/suspicious.apk');
+    expect(apk?.[col('target_status')]).toBe('failed');
+    expect(apk?.[col('target_verdict')]).toBe('failed');
+    expect(apk?.[col('target_apps')]).toBe('0');
+    expect(apk?.[col('message')]).toMatch(/^not scanned: not an APK/);
+    const phone = byId.get('evidence/R58N12ABC, lab:2.txt');
+    expect(phone?.[col('target_verdict')]).toBe('fail');
+    expect(phone?.[col('failing')]).toBe('yes');
+    expect(phone?.[col('target_apps')]).toBe('7');
+    expect(phone?.[col('message')]).toMatch(/^partly scanned: Secure Folder/);
+    const iphone = byId.get('ios:00008110-001A2B3C4D5E801E');
+    expect(iphone?.[col('target_verdict')]).toBe('pass');
+    const skippedRows = rows.filter((r) => r[0] === 'skipped');
+    expect(skippedRows.map((r) => r[col('message')])).toContain('not app data: a JPEG picture');
   });
 
   it('neutralises formulas and strips controls in every cell', () => {
@@ -103,16 +131,25 @@ describe('csv reporter', () => {
     expectGolden('csv-inventory', inv);
     const irows = parseCsv(inv);
     const ih = irows[0] ?? [];
-    expect(irows).toHaveLength(fixtureResult.summary.apps + 1);
+    const { targets, skipped } = fixtureResult;
+    expect(irows.filter((r) => r[0] === 'app')).toHaveLength(fixtureResult.summary.apps);
+    expect(irows).toHaveLength(1 + targets.length + fixtureResult.summary.apps + skipped.length);
     const byApp = new Map(irows.slice(1).map((r) => [r[ih.indexOf('app_id')], r]));
     expect(byApp.get('com.zhiliaoapp.musically')?.[ih.indexOf('findings')]).toBe('ca-gov.tiktok');
     expect(byApp.get('com.microsoft.office.outlook')?.[ih.indexOf('findings')]).toBe('');
     expect(byApp.get('com.tencent.xin')?.[ih.indexOf('waivers')]).toBe('W-2026-001 (applied)');
   });
 
-  it('writes only a header when there is nothing to report', () => {
-    const empty: ScanResult = { ...fixtureResult, findings: [] };
-    expect(parseCsv(csv(empty, fixtureContext()))).toHaveLength(1);
+  it('writes target rows even when there are no findings, and only a header when nothing was met', () => {
+    const clean: ScanResult = { ...fixtureResult, findings: [], skipped: [] };
+    expect(parseCsv(csv(clean, fixtureContext())).map((r) => r[0])).toEqual([
+      'row_type',
+      'target',
+      'target',
+      'target',
+    ]);
+    const nothing: ScanResult = { ...fixtureResult, targets: [], findings: [], skipped: [] };
+    expect(parseCsv(csv(nothing, fixtureContext()))).toHaveLength(1);
   });
 
   it('turns any string into one inert field', () => {

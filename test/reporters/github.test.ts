@@ -39,9 +39,15 @@ describe('github annotations reporter', () => {
     expectGolden('github', out);
   });
 
-  it('writes one command per finding, incomplete target and near miss, then a summary line', () => {
-    const incomplete = fixtureResult.targets.filter((t) => t.status !== 'scanned').length;
-    expect(lines).toHaveLength(fixtureResult.findings.length + incomplete + fixtureResult.notes.length + 1);
+  it('writes one command per finding, incomplete target and near miss, one for skipped inputs, then a summary line', () => {
+    const incomplete = fixtureResult.summary.targetsIncomplete;
+    expect(incomplete).toBe(2);
+    expect(lines).toHaveLength(
+      fixtureResult.findings.length + incomplete + fixtureResult.notes.length + 1 + 1,
+    );
+    expect(lines.at(-2)).toMatch(
+      /^::notice title=appwarden%3A 3 inputs skipped::.*IMG_0042\.jpg: not app data/,
+    );
     expect(commands.slice(0, -1).every((c) => c !== undefined)).toBe(true);
     expect(lines.at(-1)).toBe(
       'appwarden: FAIL: 2 unwaived findings at or above high; 2 targets not fully scanned',

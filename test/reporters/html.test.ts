@@ -67,13 +67,15 @@ describe('html reporter', () => {
     expect(out).toContain('Work profile (user 10, work)');
   });
 
-  it('orders findings by severity whatever order the scan produced them in', () => {
+  it('keeps the one canonical finding order (verdict.ts) whatever order the findings arrive in', () => {
     const reversed: ScanResult = { ...fixtureResult, findings: [...fixtureResult.findings].reverse() };
     expect(html(reversed, fixtureContext())).toBe(out);
     const severities = [...out.matchAll(/<td data-label="Severity"><span class="badge sev-(\w+)">/g)].map(
       (m) => m[1],
     );
-    expect(severities).toEqual(['critical', 'high', 'high', 'medium', 'low', 'info']);
+    // By target, then severity: the Android listing's four findings, then the iPhone's two.
+    expect(severities).toEqual(['critical', 'high', 'medium', 'info', 'high', 'low']);
+    expect(severities).toEqual(fixtureResult.findings.map((f) => f.severity));
   });
 
   it('shows a pass banner and the inventory when asked', () => {
@@ -120,6 +122,9 @@ describe('reporters on a large fleet', () => {
     const outputs = [html(big, ctx), markdown(big, ctx), csv(big, ctx), github(big, ctx)];
     expect(outputs[0]?.match(/<tr class="active">/g)).toHaveLength(20_000);
     expect(outputs[1]).toContain('and 19950 more findings');
-    expect(outputs[2]?.split('\r\n').length).toBe(200 * base.apps.length + 2);
+    // Header, a row per target, a row per app, a row per skipped input, and the final CRLF.
+    expect(outputs[2]?.split('\r\n').length).toBe(
+      1 + 200 + 200 * base.apps.length + fixtureResult.skipped.length + 1,
+    );
   });
 });

@@ -37,6 +37,15 @@ describe('package patterns', () => {
 });
 
 describe('version constraints', () => {
+  it('compares versionCodes past 2^53 exactly, and non-integers never match', () => {
+    expect(satisfies('9007199254740993', parseConstraint('=9007199254740992'), true)).toBe(false);
+    expect(satisfies('9007199254740993', parseConstraint('>9007199254740992'), true)).toBe(true);
+    expect(satisfies('9007199254740992', parseConstraint('=9007199254740992'), true)).toBe(true);
+    expect(satisfies('0100', parseConstraint('=100'), true)).toBe(true);
+    expect(satisfies('99', parseConstraint('<100'), true)).toBe(true);
+    expect(satisfies('1e3', parseConstraint('>=1'), true)).toBe(false);
+    expect(compareVersions('1.9007199254740993', '1.9007199254740992')).toBe(1);
+  });
   it('compares dotted versions numerically', () => {
     expect(compareVersions('8.0.9', '8.0.40')).toBe(-1);
     expect(compareVersions('8.0.40', '8.0.40.0')).toBe(0);
