@@ -10,6 +10,7 @@ import { html } from '../../src/reporters/html.js';
 import { renderJson } from '../../src/reporters/json.js';
 import { renderJunit } from '../../src/reporters/junit.js';
 import { markdown } from '../../src/reporters/markdown.js';
+import { renderNdjson } from '../../src/reporters/ndjson.js';
 import { renderSarif } from '../../src/reporters/sarif.js';
 import { renderTable } from '../../src/reporters/table.js';
 import { evaluatedWith, fixtureContext, fixtureResult, HOSTILE, passingResult } from '../fixtures-result.js';
@@ -174,6 +175,7 @@ describe('every format agrees on the verdict and names every skipped input', () 
     markdown: markdown(fixtureResult, ctx),
     html: html(fixtureResult, ctx),
     github: github(fixtureResult, ctx),
+    ndjson: renderNdjson(fixtureResult, ctx),
   };
   it.each(Object.keys(outputs))('%s lists the skipped inputs with their reason', (format) => {
     const out = outputs[format]!;

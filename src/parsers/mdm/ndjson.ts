@@ -164,8 +164,10 @@ export const parseInventoryNdjson = (text: string, path: string): TargetResult[]
       badLines.push(i + 1);
       continue;
     }
-    const id = isObject(row) ? str(row, 'target_id') : undefined;
     const record = isObject(row) ? str(row, 'record') : undefined;
+    // Inputs the scan that wrote the table did not read: about that scan, not apps of this one.
+    if (record === 'skipped') continue;
+    const id = isObject(row) ? str(row, 'target_id') : undefined;
     if (!isObject(row) || id === undefined || (record !== 'target' && record !== 'app')) {
       badLines.push(i + 1);
       continue;
