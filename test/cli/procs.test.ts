@@ -180,6 +180,21 @@ describe('one device-tool call is bounded in bytes and time (runTool)', () => {
     await waitFor('the flooding tool to die', () => h.pids().every((p) => !alive(p)), 5000);
   });
 
+  it('drains 200 MB of stderr but keeps only its start (64 KB) for the error message', async () => {
+    const h = hostile('flood-stderr');
+    const r = await runTool(HOSTILE_ADB, ['-s', 'HOSTILE1', 'shell', 'pm list packages'], {
+      env: { ...process.env, ...h.env },
+      timeoutMs: 60_000,
+      package: pkg,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr.length).toBe(64 * 1024);
+    expect(failureReason('listing packages', r, 60_000)).toBe(
+      'listing packages failed (exit 1): error: device went mad',
+    );
+  });
+
   it('returns at the deadline although an escaped (setsid) grandchild holds stdout open', async () => {
     const h = hostile('escape');
     const t0 = Date.now();
