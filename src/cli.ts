@@ -2,15 +2,17 @@
  * The command line: argv → options → library calls → rendered reports → exit code.
  * The only module that touches stdout, stderr, stdin and the exit code.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
+import { stopEverything } from './interrupt.js';
 import { EXIT, type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
+import { findDuplicateOutput, inspectOutput, writeReport } from './output.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
-import { renderInventory } from './reporters/json.js';
+import { escapeUnsafe, renderInventory } from './reporters/json.js';
 import { sanitizeText } from './reporters/sanitize.js';
 import type { ReporterContext } from './reporters/types.js';
 import { compileRuleSet } from './ruleset/compile.js';
@@ -30,6 +32,8 @@ interface OutputSpec {
   format: FormatName;
   /** undefined = stdout */
   path?: string;
+  /** `-o json=/dev/stderr`: written through the stderr stream. */
+  toStderr?: boolean;
 }
 
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -87,22 +91,12 @@ const makeChalk = (wantColor: boolean | undefined, stream: NodeJS.WriteStream): 
   return new Chalk({ level: supportsColor ? supportsColor.level : 0 });
 };
 
-/** Write a report so that readers never see half a file: temp file in the same folder, then rename. */
-const writeAtomic = (file: string, content: string): void => {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-    try {
-      writeFileSync(tmp, content);
-      renameSync(tmp, file);
-    } catch (error) {
-      rmSync(tmp, { force: true });
-      throw error;
-    }
-  } catch (error) {
-    throw new AppwardenError('OUTPUT_FAILED', `cannot write ${file}: ${describeError(error)}`);
-  }
+/** One document to a `-o PATH` (or stdout): /dev/stdout and /dev/stderr go through their streams. */
+const writeTo = async (file: string | undefined, text: string): Promise<void> => {
+  const stream = file === undefined || file === '-' ? 1 : inspectOutput(file).stream;
+  if (stream === 1) process.stdout.write(text);
+  else if (stream === 2) process.stderr.write(text);
+  else await writeReport(file!, text);
 };
 
 const readStdin = async (): Promise<Uint8Array> => {
@@ -219,8 +213,26 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     }
     outputs.push({ format: flags.format });
   }
-  if (!outputs.some((o) => o.path === undefined)) outputs.push({ format: 'table' });
-  if (outputs.filter((o) => o.path === undefined).length > 1) {
+  // Refused before scanning: two reports into one file means one silently replaces the other.
+  const targets = outputs.flatMap((o) => (o.path === undefined ? [] : [inspectOutput(o.path)]));
+  const duplicate = findDuplicateOutput(targets);
+  if (duplicate) {
+    throw new AppwardenError(
+      'USAGE',
+      duplicate[0] === duplicate[1]
+        ? `two reports would be written to ${duplicate[0]}: give each -o its own path`
+        : `two reports would be written to the same file (${duplicate[0]} and ${duplicate[1]}): give each -o its own path`,
+    );
+  }
+  // `-o sarif=/dev/stdout` is a report on standard output: no table is added in front of it.
+  for (const t of targets) {
+    const out = outputs.find((o) => o.path === t.path);
+    if (out && t.stream === 1) delete out.path;
+    else if (out && t.stream === 2) out.toStderr = true;
+  }
+  const onStdout = outputs.filter((o) => o.path === undefined && !o.toStderr).length;
+  if (onStdout === 0) outputs.push({ format: 'table' });
+  if (onStdout > 1) {
     throw new AppwardenError(
       'USAGE',
       'only one report can go to standard output; give the others a path (-o FORMAT=PATH)',
@@ -267,8 +279,9 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
     };
     if (toStdout && process.stdout.columns) ctx.width = process.stdout.columns;
     const text = reporters[out.format].render(result, ctx);
-    if (toStdout) process.stdout.write(text);
-    else writeAtomic(out.path!, text);
+    if (out.toStderr) process.stderr.write(text);
+    else if (toStdout) process.stdout.write(text);
+    else await writeReport(out.path!, text);
   }
   if (!flags.quiet) {
     for (const t of result.targets) {
@@ -300,8 +313,7 @@ const runCollect = async (
     progress.done();
   }
   const text = renderInventory(targets, VERSION, new Date());
-  if (flags.output && flags.output !== '-') writeAtomic(flags.output, text);
-  else process.stdout.write(text);
+  await writeTo(flags.output, text);
   const incomplete =
     targets.length === 0 || targets.some((t) => t.status !== 'scanned' || t.apps.length === 0);
   for (const t of targets) {
@@ -329,7 +341,7 @@ const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<
   const { devices, problems } = await discoverDevices(['android', 'ios'], ctx);
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2)}\n`,
+      `${escapeUnsafe(JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2))}\n`,
     );
   } else {
     const c = makeChalk(undefined, process.stdout);
@@ -520,7 +532,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .option('--platform <platform>', 'android or ios, for bare ids', parsePlatform)
     .option('-o, --output <file>', 'write the rule file here instead of standard output')
     .action(
-      (
+      async (
         csvFile: string,
         flags: { name: string; from: string; severity: Severity; platform?: Platform; output?: string },
       ) => {
@@ -539,8 +551,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
           ...(flags.platform ? { platform: flags.platform } : {}),
         });
         for (const w of result.warnings) process.stderr.write(`appwarden: warning: ${sanitizeText(w)}\n`);
-        if (flags.output) writeAtomic(flags.output, result.yaml);
-        else process.stdout.write(result.yaml);
+        await writeTo(flags.output, result.yaml);
         setExit(0);
       },
     );
@@ -645,7 +656,25 @@ export const run = async (argv: string[]): Promise<number> => {
 // rest of the report is simply not wanted, and the exit code still says what the scan found.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code === 'EPIPE') return;
+    // ENOSPC (`> /dev/full`), EIO…: the report did not arrive, which is a failed run, not a crash.
+    if (stream === process.stdout)
+      process.stderr.write(`appwarden: cannot write standard output: ${describeError(error)}\n`);
+    process.exit(EXIT_USAGE);
+  });
+}
+
+// Ctrl-C, a CI cancel, a closed terminal: end every device tool's process group, remove report temp
+// files, say so, and exit as a shell does for a signal (128 + its number).
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+let interrupted = false;
+for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
+  process.on(signal, () => {
+    // A second signal while cleaning up means now.
+    if (interrupted) process.exit(code);
+    interrupted = true;
+    process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}appwarden: interrupted\n`);
+    void stopEverything().finally(() => process.exit(code));
   });
 }
 

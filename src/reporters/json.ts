@@ -53,14 +53,25 @@ export const toJsonDocument = (result: ScanResult, version: string, includeInven
     baseline: result.baseline,
   });
 
+/**
+ * JSON.stringify leaves DEL, C1 controls (U+009B is a terminal CSI), bidi overrides and U+2028/2029
+ * raw; a report printed in a terminal or CI log must not act on them. They only occur inside
+ * strings, so escaping them in the serialised text is exact.
+ */
+const UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const escapeUnsafe = (json: string): string =>
+  json.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const stringify = (value: unknown, replacer: null, space: number): string =>
+  escapeUnsafe(JSON.stringify(value, replacer, space));
+
 export const renderJson: Reporter = (result, ctx) =>
-  `${JSON.stringify(toJsonDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
+  `${stringify(toJsonDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
 
 export const exitCodeDescription = (code: number): string => EXIT_DESCRIPTIONS[code] ?? 'unknown';
 
 /** `appwarden collect` output: the same shape without findings, always with the apps. */
 export const renderInventory = (targets: TargetResult[], version: string, collectedAt: Date): string =>
-  `${JSON.stringify(
+  `${stringify(
     clean({
       schemaVersion: JSON_SCHEMA_VERSION,
       tool: { name: 'appwarden', version },

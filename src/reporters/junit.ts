@@ -7,8 +7,16 @@
 import type { Finding, ScanResult } from '../model.js';
 import { isIncomplete } from '../verdict.js';
 import { incompleteReason, incompleteWord, SKIP_KIND_TEXT, skippedInputs } from './report-view.js';
-import { escapeXml as x } from './sanitize.js';
+import { escapeXml } from './sanitize.js';
 import type { Reporter } from './types.js';
+
+/**
+ * Newlines and tabs stay as character references, so no line of the file starts with an untrusted
+ * string (a line `::error file=…` fires if the file is ever printed in a GitHub Actions log).
+ * In attributes this also keeps them: XML parsers turn raw ones into spaces.
+ */
+const x = (value: string): string =>
+  escapeXml(value).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 
 const findingCase = (f: Finding, classname: string): string => {
   const user = f.app.user !== undefined ? ` (user ${f.app.user})` : '';
@@ -18,14 +26,16 @@ const findingCase = (f: Finding, classname: string): string => {
     `app: ${f.app.id}${f.app.name ? ` "${f.app.name}"` : ''}${f.app.versionName ? ` ${f.app.versionName}` : ''}${user}`,
     `matched on: ${f.matchedOn.map((m) => `${m.criterion}=${m.value}`).join(', ')}`,
     ...f.references.map((r) => `reference: ${r}`),
-  ].join('\n');
+  ]
+    .map(x)
+    .join('\n');
   const open = `    <testcase classname="${x(classname)}" name="${x(name)}" time="0">`;
   if (f.waiver?.status === 'applied') {
     return `${open}\n      <skipped message="${x(`waived: ${f.waiver.reason} (expires ${f.waiver.expires})`)}"/>\n    </testcase>`;
   }
   const expired =
     f.waiver?.status === 'expired' ? ` (waiver ${f.waiver.id} expired ${f.waiver.expires})` : '';
-  return `${open}\n      <failure message="${x(`${f.severity}: ${f.title}${expired}`)}" type="${f.severity}">${x(detail)}</failure>\n    </testcase>`;
+  return `${open}\n      <failure message="${x(`${f.severity}: ${f.title}${expired}`)}" type="${f.severity}">${detail}</failure>\n    </testcase>`;
 };
 
 export const renderJunit: Reporter = (result: ScanResult) => {
