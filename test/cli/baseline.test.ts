@@ -9,11 +9,13 @@ const BEFORE = [
   'package:com.tencent.mm versionCode:2680  installer=com.android.vending',
   'package:com.kms.free versionCode:1  installer=com.android.vending',
   'package:com.android.chrome versionCode:1',
+  '',
 ].join('\n');
 const AFTER = [
   'package:com.tencent.mm versionCode:2680  installer=com.android.vending',
   'package:com.zhiliaoapp.musically versionCode:1  installer=com.android.vending',
   'package:com.android.chrome versionCode:1',
+  '',
 ].join('\n');
 
 const ajv = new Ajv2020.default({ allErrors: true, strict: false });
