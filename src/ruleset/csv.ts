@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { AppwardenError } from '../errors.js';
-import type { Platform, Severity } from '../model.js';
+import { type Platform, SEVERITIES, type Severity } from '../model.js';
 import { compilePackagePattern } from './pattern.js';
 import type { MatchBlock, Rule, RuleSet } from './types.js';
 
@@ -239,8 +239,13 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
 };
 
 export interface ExportOptions {
-  /** `appwarden` (default): id,name,publisher,rule,severity with a header; `intune`: id,name,publisher, no header. */
+  /**
+   * `appwarden` (default): id,name,publisher,rule,severity,platform with a header; `intune`:
+   * id,name,publisher,platform, no header. Platform is android, ios, or any when the rule does not say.
+   */
   format?: 'appwarden' | 'intune';
+  /** Export only rules at or above this severity. */
+  minSeverity?: Severity;
 }
 
 /** Only a plain package criterion (optionally with platform) can go into an MDM list. */
@@ -270,10 +275,12 @@ export const exportBlockList = (ruleSet: RuleSet, options: ExportOptions = {}): 
   const format = options.format ?? 'appwarden';
   const allowPacks = new Set(ruleSet.packs.filter((p) => p.mode === 'allowlist').map((p) => p.name));
   const lines: string[] =
-    format === 'appwarden' ? [formatCsvRow(['id', 'name', 'publisher', 'rule', 'severity'])] : [];
+    format === 'appwarden' ? [formatCsvRow(['id', 'name', 'publisher', 'rule', 'severity', 'platform'])] : [];
   const seen = new Set<string>();
   for (const rule of ruleSet.rules) {
     if (allowPacks.has(rule.pack)) continue;
+    if (options.minSeverity && SEVERITIES.indexOf(rule.severity) > SEVERITIES.indexOf(options.minSeverity))
+      continue;
     const publisher = publisherOf(rule, ruleSet);
     for (const block of rule.match) {
       for (const id of exportable(block)) {
@@ -282,6 +289,8 @@ export const exportBlockList = (ruleSet: RuleSet, options: ExportOptions = {}): 
         seen.add(key);
         const cells = [id, rule.title, publisher];
         if (format === 'appwarden') cells.push(rule.id, rule.severity);
+        // Intune keeps Android and iOS restricted-app lists apart: say which one an id belongs to.
+        cells.push(block.platform?.length === 1 ? block.platform[0]! : 'any');
         lines.push(formatCsvRow(cells));
       }
     }

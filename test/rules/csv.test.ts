@@ -115,7 +115,7 @@ describe('exportBlockList', () => {
   it('exports exact ids of the shipped ca-gov pack, not globs or certificates', () => {
     const csv = exportBlockList(loadRuleSet(['ca-gov']));
     const rows = parseCsv(csv);
-    expect(rows[0]?.cells).toEqual(['id', 'name', 'publisher', 'rule', 'severity']);
+    expect(rows[0]?.cells).toEqual(['id', 'name', 'publisher', 'rule', 'severity', 'platform']);
     const byId = new Map(rows.slice(1).map((r) => [r.cells[0], r.cells]));
     expect(byId.get('com.tencent.mm')).toEqual([
       'com.tencent.mm',
@@ -123,6 +123,7 @@ describe('exportBlockList', () => {
       'Tencent (WeChat signing key)',
       'ca-gov.wechat',
       'high',
+      'any',
     ]);
     expect(byId.get('com.kms.free')?.[3]).toBe('ca-gov.kaspersky');
     expect([...byId.keys()].some((id) => id?.includes('*'))).toBe(false);
@@ -134,7 +135,9 @@ describe('exportBlockList', () => {
     const ruleSet = loadRuleSet(['ca-gov', 'us-federal']);
     const csv = exportBlockList(ruleSet, { format: 'intune' });
     const rows = parseCsv(csv);
-    expect(rows.every((r) => r.cells.length === 3)).toBe(true);
+    expect(rows.every((r) => r.cells.length === 4)).toBe(true);
+    // The fourth column says which Intune list (Android / iOS) an id belongs to.
+    expect(rows.every((r) => ['android', 'ios', 'any'].includes(r.cells[3] ?? ''))).toBe(true);
     const ids = rows.map((r) => r.cells[0]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('com.zhiliaoapp.musically');
