@@ -96,12 +96,13 @@ const csvCell = (value: string): string => {
 
 export const formatCsvRow = (cells: string[]): string => cells.map(csvCell).join(',');
 
-type Column = 'id' | 'name' | 'publisher';
+type Column = 'id' | 'name' | 'publisher' | 'platform';
 
 const HEADER_NAMES: Record<Column, RegExp> = {
   id: /^(app )?(bundle ?id(entifier)?|package( ?name| ?id)?|app ?id|id|app ?url|url|store ?url|app store url)$/i,
   name: /^(app ?name|name|title|app)$/i,
   publisher: /^(app ?publisher|publisher|developer|vendor|seller)$/i,
+  platform: /^(platform|os)$/i,
 };
 
 const ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
@@ -154,7 +155,8 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
   }
   const rows = parseCsv(csvText, source);
   const warnings: string[] = [];
-  let columns: Record<Column, number> = { id: 0, name: 1, publisher: 2 };
+  // Without a header: the Intune order, with the platform column `rules export --format intune` adds.
+  let columns: Record<Column, number> = { id: 0, name: 1, publisher: 2, platform: 3 };
   let body = rows;
   const first = rows[0];
   if (first) {
@@ -165,7 +167,12 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
       }
     });
     if (found.id !== undefined) {
-      columns = { id: found.id, name: found.name ?? -1, publisher: found.publisher ?? -1 };
+      columns = {
+        id: found.id,
+        name: found.name ?? -1,
+        publisher: found.publisher ?? -1,
+        platform: found.platform ?? -1,
+      };
       body = rows.slice(1);
     }
   }
@@ -191,7 +198,9 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
       continue;
     } else if (ID_RE.test(rawId)) {
       entry.id = rawId;
-      if (options.platform) entry.platform = options.platform;
+      const platform = cell(columns.platform).toLowerCase();
+      if (platform === 'android' || platform === 'ios') entry.platform = platform;
+      else if (options.platform) entry.platform = options.platform;
     } else {
       warnings.push(`${at}: "${rawId}" is not a package/bundle id or store URL; row skipped`);
       continue;

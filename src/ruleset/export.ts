@@ -5,6 +5,7 @@
  * silently. Pure functions of the rule set; the CLI prints the policy and the gaps.
  */
 import { createHash } from 'node:crypto';
+import { AppwardenError } from '../errors.js';
 import type { Platform, Severity } from '../model.js';
 import { SEVERITIES } from '../model.js';
 import { describeBlock } from './explain.js';

@@ -146,4 +146,19 @@ describe('exportBlockList', () => {
       [...ids].sort(),
     );
   });
+
+  it('keeps the platform through an Intune export and import', () => {
+    const ruleSet = loadText(
+      'name: plat\nrules:\n  - id: plat.ios\n    title: iOS app\n    severity: high\n    message: m\n    match:\n      - platform: ios\n        package: com.example.ios\n  - id: plat.any\n    title: Any\n    severity: high\n    message: m\n    match:\n      - package: com.example.any\n',
+    );
+    const csv = exportBlockList(ruleSet, { format: 'intune' });
+    expect(parseCsv(csv).map((r) => r.cells)).toEqual([
+      ['com.example.ios', 'iOS app', '', 'ios'],
+      ['com.example.any', 'Any', '', 'any'],
+    ]);
+    const back = loadText(importBlockList(csv, { name: 'back' }).yaml);
+    const byId = new Map(back.rules.map((r) => [r.match[0]?.package?.[0], r.match[0]?.platform]));
+    expect(byId.get('com.example.ios')).toEqual(['ios']);
+    expect(byId.get('com.example.any')).toBeUndefined();
+  });
 });
