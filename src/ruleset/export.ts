@@ -144,8 +144,9 @@ export interface AmapiPolicyFragment {
 export const amapiPolicy = (plan: ExportPlan): AmapiPolicyFragment => {
   const ids = plan.entries.filter((e) => e.platforms.includes('android')).map((e) => e.id);
   if (ids.length > AMAPI_MAX_APPLICATIONS) {
-    throw new RangeError(
-      `${ids.length} package ids exceed the API's ${AMAPI_MAX_APPLICATIONS} applications per policy`,
+    throw new AppwardenError(
+      'USAGE',
+      `${ids.length} package ids exceed the API's ${AMAPI_MAX_APPLICATIONS} applications per policy: export fewer packs or use --min-severity`,
     );
   }
   return { applications: ids.map((packageName) => ({ packageName, installType: 'BLOCKED' as const })) };
