@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { isPlistDict, parsePlistBytes } from '../../src/parsers/plist-bytes.js';
 import { runCli, tempDir } from './exec.js';
@@ -58,6 +59,12 @@ describe('pack editions', () => {
     const json = JSON.parse(runCli(['scan', listing, '-r', 'ca-gov', '--format', 'json']).stdout) as {
       rules: { packs: Array<{ name: string; kind: string; version?: string }> };
     };
+    // The documented report schema knows the new fields.
+    const reportSchema = JSON.parse(readFileSync('schema/report.schema.json', 'utf8'));
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validateReport = ajv.compile(reportSchema);
+    expect(validateReport(json), JSON.stringify(validateReport.errors)).toBe(true);
     const ca = json.rules.packs.find((p) => p.name === 'ca-gov');
     expect(ca?.kind).toBe('pack');
     expect(ca?.version).toMatch(PACK_VERSION);
