@@ -126,13 +126,15 @@ const compileBlock = (
     const defs = block.publisher.map((key) => publishers.get(key)).filter((d): d is PublisherDef => !!d);
     const compiled = defs.map((d) => ({
       key: d.key,
-      certs: new Set([...d.certSha256, ...(d.certSha1 ?? []), ...(d.certMd5 ?? [])]),
+      certs: new Set(d.certSha256),
+      weakCerts: new Set([...(d.certSha1 ?? []), ...(d.certMd5 ?? [])]),
       teams: new Set(d.teamId),
       names: d.publisherName.map(compileTextGlob),
     }));
     tests.push((app) => {
       for (const p of compiled) {
-        const cert = [...appCerts(app), ...appWeakCerts(app)].find((c) => p.certs.has(c));
+        const cert =
+          appCerts(app).find((c) => p.certs.has(c)) ?? appWeakCerts(app).find((c) => p.weakCerts.has(c));
         if (cert) return { criterion: `publisher:${p.key}`, pattern: digestKind(cert), value: cert };
         const team = app.publisher.teamId;
         if (team && p.teams.has(team))
