@@ -4,6 +4,7 @@
  * exported as MDM policy (Android Management API, Apple configuration profile, Intune CSV) with
  * everything an id list cannot carry listed on stderr.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -176,6 +177,42 @@ describe('MD5 / SHA-1 of the signing certificate from an APK', () => {
       expect(doc.targets[0]?.apps[0]?.publisher.certSha1).toEqual([
         '6480225d920d87833e9afbe5e56a9d5b1acb4817',
       ]);
+    }
+  });
+});
+
+describe('MD5 / SHA-1 of the certificates in a packages.xml', () => {
+  it('every app with a certificate key also carries its MD5 and SHA-1, computed from the same DER', () => {
+    const xml = readFileSync('fixtures/packages-xml/android11-packages.xml', 'utf8');
+    const bySha256 = new Map<string, { md5: string; sha1: string }>();
+    for (const m of xml.matchAll(/key="([0-9a-fA-F]+)"/g)) {
+      const der = Buffer.from(m[1]!, 'hex');
+      bySha256.set(createHash('sha256').update(der).digest('hex'), {
+        md5: createHash('md5').update(der).digest('hex'),
+        sha1: createHash('sha1').update(der).digest('hex'),
+      });
+    }
+    expect(bySha256.size).toBeGreaterThan(0);
+    const r = runCli([
+      'scan',
+      'fixtures/packages-xml/android11-packages.xml',
+      '--format',
+      'json',
+      '--include-inventory',
+    ]);
+    const doc = JSON.parse(r.stdout) as {
+      targets: Array<{
+        apps: Array<{
+          id: string;
+          publisher: { certSha256?: string[]; certMd5?: string[]; certSha1?: string[] };
+        }>;
+      }>;
+    };
+    const apps = doc.targets.flatMap((t) => t.apps).filter((a) => a.publisher.certSha256?.length);
+    expect(apps.length).toBeGreaterThan(0);
+    for (const a of apps) {
+      expect(a.publisher.certMd5, a.id).toEqual(a.publisher.certSha256!.map((c) => bySha256.get(c)?.md5));
+      expect(a.publisher.certSha1, a.id).toEqual(a.publisher.certSha256!.map((c) => bySha256.get(c)?.sha1));
     }
   });
 });
