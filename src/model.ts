@@ -16,8 +16,9 @@ export interface Publisher {
   /** Earlier certificates from a v3 proof-of-rotation lineage, oldest first. Android. */
   certLineage?: string[];
   /**
-   * SHA-1 and MD5 of the current signers and lineage certificates, where the input carried the
-   * certificate itself (APK files, pulled APKs): some published identifiers exist only in these forms.
+   * SHA-1 and MD5 of the current signers' certificates, same order as certSha256, where the input
+   * carried the certificate itself (APK files, pulled APKs, packages.xml): some published identifiers
+   * exist only in these forms.
    */
   certSha1?: string[];
   certMd5?: string[];

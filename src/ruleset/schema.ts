@@ -79,14 +79,14 @@ export const criteriaFields: Record<string, Spec> = {
   'cert-sha1': {
     type: 'strings',
     description:
-      'SHA-1 of a signing certificate (as stalkerware-indicator lists publish it); matches current signers and the lineage where the certificate itself was read',
+      'SHA-1 of a signing certificate (as stalkerware-indicator lists publish it); matches the current signers where the input carried the certificate itself (APK files, pulled APKs, packages.xml)',
     check: checkSha1,
     jsonPattern: '^([0-9A-Fa-f]{2}:?){19}[0-9A-Fa-f]{2}$',
   },
   'cert-md5': {
     type: 'strings',
     description:
-      'MD5 of a signing certificate (as older vendor SDKs hard-code it); matches current signers and the lineage where the certificate itself was read',
+      'MD5 of a signing certificate (as older vendor SDKs hard-code it); matches the current signers where the input carried the certificate itself (APK files, pulled APKs, packages.xml)',
     check: checkMd5,
     jsonPattern: '^([0-9A-Fa-f]{2}:?){15}[0-9A-Fa-f]{2}$',
   },
