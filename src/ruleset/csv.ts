@@ -7,6 +7,7 @@
 import { stringify } from 'yaml';
 import { AppwardenError } from '../errors.js';
 import { type Platform, SEVERITIES, type Severity } from '../model.js';
+import { isExcludedId } from './export.js';
 import { compilePackagePattern } from './pattern.js';
 import type { MatchBlock, Rule, RuleSet } from './types.js';
 
@@ -278,7 +279,8 @@ const publisherOf = (rule: Rule, ruleSet: RuleSet): string => {
 /**
  * Exact ids of a rule set's denylist rules as CSV, for an MDM's restricted-apps list. Globs, regexes,
  * certificate and publisher criteria cannot be expressed there and are left out (the scanner still
- * applies them). Excluded apps are never exported, as exclusions only ever remove matches.
+ * applies them; `rules export` names them on stderr). Ids a plain package exclude of the same rule
+ * removes are not exported, as exclusions only ever remove matches.
  */
 export const exportBlockList = (ruleSet: RuleSet, options: ExportOptions = {}): string => {
   const format = options.format ?? 'appwarden';
@@ -292,7 +294,7 @@ export const exportBlockList = (ruleSet: RuleSet, options: ExportOptions = {}): 
       continue;
     const publisher = publisherOf(rule, ruleSet);
     for (const block of rule.match) {
-      for (const id of exportable(block)) {
+      for (const id of exportable(block).filter((x) => !isExcludedId(rule, x))) {
         const key = format === 'intune' ? id : `${id}\u0000${rule.id}`;
         if (seen.has(key)) continue;
         seen.add(key);

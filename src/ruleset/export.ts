@@ -66,6 +66,13 @@ const excludedIds = (rule: Rule) =>
       patterns: b.package!.map(compilePackagePattern),
     }));
 
+/** Whether a plain package exclude of the rule removes `id` on every platform (CSV has no platform split). */
+export const isExcludedId = (rule: Rule, id: string): boolean =>
+  excludedIds(rule).some(
+    (e) =>
+      ALL_PLATFORMS.every((p) => e.platforms.includes(p)) && e.patterns.some((x) => matchesPattern(x, id)),
+  );
+
 /**
  * Every exact id of the denylist rules, with the platforms it applies to, and every block that an
  * id list cannot carry. An id excluded by a plain package exclude of the same rule is not exported.

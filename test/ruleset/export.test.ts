@@ -124,3 +124,12 @@ describe('planExport', () => {
     expect(plan.notEnforceable.map((n) => n.ruleId)).toEqual(['allow.not-allowed']);
   });
 });
+
+describe('CSV export agrees with the policy exports', () => {
+  it('leaves out an id the same rule excludes', async () => {
+    const { exportBlockList } = await import('../../src/ruleset/csv.js');
+    const csv = exportBlockList(load(RULES), { format: 'intune' });
+    expect(csv).toContain('com.acme.one,');
+    expect(csv).not.toContain('com.acme.two,');
+  });
+});
