@@ -18,7 +18,8 @@ import type { ReporterContext } from './reporters/types.js';
 import { compileRuleSet } from './ruleset/compile.js';
 import { exportBlockList, importBlockList } from './ruleset/csv.js';
 import { explainFinding, formatRule } from './ruleset/explain.js';
-import { listShippedPacks, loadRuleSet, PACKS_DIR } from './ruleset/load.js';
+import { amapiPolicy, formatNotEnforceable, mobileconfigProfile, planExport } from './ruleset/export.js';
+import { loadRuleSet, PACKS_DIR, packLabel, shippedPackInfo } from './ruleset/load.js';
 import { formatRuleTestReport, runRuleTests } from './ruleset/rule-tests.js';
 import { ruleFileJsonSchema } from './ruleset/schema.js';
 import { collect, discoverDevices, type ScanOptions, scan } from './scan.js';
@@ -365,12 +366,29 @@ const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<
   return devices.length === 0 && problems.length > 0 ? 3 : 0;
 };
 
+/** `--version`: the tool, then every shipped pack's edition, so a report's rules can be traced. */
+const versionText = (): string => {
+  const lines = [VERSION, 'shipped packs:'];
+  try {
+    for (const p of shippedPackInfo()) {
+      lines.push(`  ${packLabel(p)}${p.updated ? `  (updated ${p.updated})` : ''}`);
+    }
+  } catch (error) {
+    lines.push(`  (cannot read the shipped packs: ${describeError(error)})`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+
 export const buildProgram = (setExit: (code: number) => void): Command => {
   const program = new Command();
   program
     .name('appwarden')
     .description('Find banned apps on phones, device images, app files and saved device listings.')
-    .version(VERSION, '-V, --version')
+    .option('-V, --version', 'print the version and the shipped packs with their editions')
+    .on('option:version', () => {
+      process.stdout.write(versionText());
+      throw new CommanderError(0, 'appwarden.version', VERSION);
+    })
     .option(
       '-c, --config <file>',
       'settings file (default: ./.appwarden.yaml, then $XDG_CONFIG_HOME/appwarden/config.yaml)',
@@ -476,8 +494,18 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .option('--json', 'print JSON')
     .action(async (files: string[], flags: { packs?: boolean; json?: boolean }) => {
       if (flags.packs) {
-        const packs = await listShippedPacks();
-        process.stdout.write(flags.json ? `${JSON.stringify(packs, null, 2)}\n` : `${packs.join('\n')}\n`);
+        // Packs only: rules/publishers/* are shared publisher definitions the packs include.
+        const packs = shippedPackInfo();
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(packs, null, 2)}\n`);
+        } else {
+          const width = Math.max(4, ...packs.map((p) => p.name.length));
+          for (const p of packs) {
+            process.stdout.write(
+              `${p.name.padEnd(width)}  ${(p.version ?? 'unversioned').padEnd(10)}  ${p.updated ? `updated ${p.updated}` : ''}  ${p.rules} rules\n`,
+            );
+          }
+        }
         return setExit(0);
       }
       const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
@@ -557,17 +585,46 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     );
   rules
     .command('export')
-    .description('export exact ids as CSV for an MDM restricted-apps list')
+    .description(
+      'export exact ids as MDM policy: CSV block lists, an Android Management API policy fragment or an Apple configuration profile',
+    )
     .argument('[files...]', 'rule files or packs (default: the default pack)')
-    .option('--format <format>', 'csv (appwarden columns) or intune (id, name, publisher; no header)', 'csv')
-    .action((files: string[], flags: { format: string }) => {
-      if (flags.format !== 'csv' && flags.format !== 'intune') {
-        throw new AppwardenError('USAGE', `unknown export format "${flags.format}" (expected csv or intune)`);
+    .option(
+      '--format <format>',
+      'csv (appwarden columns), intune (id, name, publisher, platform; no header), amapi (Android Management API policy JSON: applications[] BLOCKED), mobileconfig (Apple restrictions profile, supervised devices)',
+      'csv',
+    )
+    .option(
+      '--min-severity <severity>',
+      'export only rules at or above this severity (e.g. high: no review rules)',
+      parseSeverity,
+    )
+    .action((files: string[], flags: { format: string; minSeverity?: Severity }) => {
+      const formats = ['csv', 'intune', 'amapi', 'mobileconfig'];
+      if (!formats.includes(flags.format)) {
+        throw new AppwardenError(
+          'USAGE',
+          `unknown export format "${flags.format}" (expected ${formats.join(', ')})`,
+        );
       }
       const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
-      process.stdout.write(
-        exportBlockList(ruleSet, { format: flags.format === 'intune' ? 'intune' : 'appwarden' }),
-      );
+      const plan = planExport(ruleSet, flags.minSeverity ? { minSeverity: flags.minSeverity } : {});
+      // What an id list cannot carry is said, not dropped: the scan still checks it.
+      for (const line of formatNotEnforceable(plan))
+        process.stderr.write(`appwarden: ${sanitizeText(line)}\n`);
+      if (flags.format === 'amapi') {
+        process.stdout.write(`${JSON.stringify(amapiPolicy(plan), null, 2)}\n`);
+      } else if (flags.format === 'mobileconfig') {
+        process.stderr.write('appwarden: note: blacklistedAppBundleIDs applies on supervised devices only\n');
+        process.stdout.write(mobileconfigProfile(plan));
+      } else {
+        process.stdout.write(
+          exportBlockList(ruleSet, {
+            format: flags.format === 'intune' ? 'intune' : 'appwarden',
+            ...(flags.minSeverity ? { minSeverity: flags.minSeverity } : {}),
+          }),
+        );
+      }
       setExit(0);
     });
   rules

@@ -14,12 +14,16 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface Publisher {
   /** SHA-256 of each current signing certificate (DER). Android. */
   certSha256?: string[];
-  /** SHA-1 of each current signing certificate (DER), as MDMs report them (Android Management API). */
-  certSha1?: string[];
-  /** MD5 of each current signing certificate (DER), as some SDKs and MDM exports carry them. */
-  certMd5?: string[];
   /** Earlier certificates from a v3 proof-of-rotation lineage, oldest first. Android. */
   certLineage?: string[];
+  /**
+   * SHA-1 and MD5 of the current signers' certificates (DER): computed where the input carried the
+   * certificate itself (APK files, pulled APKs, packages.xml; same order as certSha256), or as an
+   * MDM reports them (Android Management API gives SHA-1 only). Some published identifiers exist
+   * only in these forms.
+   */
+  certSha1?: string[];
+  certMd5?: string[];
   /** Subject distinguished names of the current certificates, same order as certSha256. */
   certSubjects?: string[];
   /** Apple Developer Team ID (10 characters). iOS. */
@@ -248,13 +252,30 @@ export interface ScanSummary {
   bySeverity: Record<Severity, number>;
 }
 
+/** A rule file as applied by a scan: a pack (rules) or a shared publishers file it includes. */
+export interface PackEdition {
+  name: string;
+  kind: 'pack' | 'publishers';
+  /** Date-based edition (`2026.12.06`) and last-changed day; absent when the file states none. */
+  version?: string;
+  updated?: string;
+  file: string;
+}
+
 export interface ScanResult {
   result: Verdict;
   exitCode: number;
   failOn: FailOn;
   /** ISO time the scan started; injected for reproducible output. */
   startedAt: string;
-  rules: { sources: string[]; count: number; mode: 'denylist' | 'allowlist' | 'mixed'; ids: string[] };
+  rules: {
+    sources: string[];
+    count: number;
+    mode: 'denylist' | 'allowlist' | 'mixed';
+    ids: string[];
+    /** Every rule file applied, with its edition, so a reader can tell which ban list was used. */
+    packs?: PackEdition[];
+  };
   targets: TargetResult[];
   /** Inputs the scan met and deliberately did not read, with the reason. */
   skipped: SkippedInput[];

@@ -22,7 +22,7 @@ import {
   type TargetResult,
 } from './model.js';
 import { compileRuleSet, type Matcher } from './ruleset/compile.js';
-import { loadRuleSet } from './ruleset/load.js';
+import { loadRuleSet, packEditions } from './ruleset/load.js';
 import type { Pack, Rule, RuleSet } from './ruleset/types.js';
 import { type Emit, type FolderOffload, readPathInput } from './sources/files.js';
 import { fileRegistry, loadDeviceSource } from './sources/index.js';
@@ -451,6 +451,7 @@ export class Evaluation {
           ...ruleSet.rules.map((r) => r.id),
           ...ruleSet.packs.flatMap((p) => (p.allowlist ? [p.allowlist.id] : [])),
         ],
+        packs: packEditions(ruleSet),
       },
       targets,
       skipped: this.skipped,

@@ -102,7 +102,10 @@ describe.skipIf(!BUILT)('npm pack, install and run', () => {
   it('runs the installed binary', () => {
     const version = run(join(project, 'node_modules/.bin/appwarden'), ['--version'], project, 30_000);
     expect(version.status, version.stderr).toBe(0);
-    expect(version.stdout.trim()).toBe(pkg.version);
+    // First line: the tool version; then the editions of the shipped packs.
+    const [first, ...rest] = version.stdout.trim().split('\n');
+    expect(first).toBe(pkg.version);
+    expect(rest.join('\n')).toMatch(/^ {2}ca-gov \d{4}\.\d{2}\.\d{2}/m);
   });
 
   it('scans a shipped demo listing with the shipped rules', () => {

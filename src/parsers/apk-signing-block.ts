@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseCertificateBytes } from './der.js';
 import { ParseError } from './types.js';
 import { findEndOfCentralDirectory } from './zip.js';
@@ -11,6 +12,9 @@ export type SigningScheme = 'v1' | 'v2' | 'v3' | 'v3.1';
 
 export interface ApkSigner {
   certSha256: string;
+  /** SHA-1 and MD5 of the same DER certificate: some vendors publish only these. */
+  certSha1?: string;
+  certMd5?: string;
   subject?: string;
   /** Earlier certificates, oldest first, from a v3 proof-of-rotation lineage. */
   lineage?: string[];
@@ -86,12 +90,20 @@ class Cursor {
 
 interface CertId {
   sha256: string;
+  sha1: string;
+  md5: string;
   subject: string;
 }
 
+/** SHA-1 and MD5 of a DER certificate, as `apksigner --print-certs` and older vendor SDKs print them. */
+export const weakCertDigests = (der: Uint8Array): { sha1: string; md5: string } => ({
+  sha1: createHash('sha1').update(der).digest('hex'),
+  md5: createHash('md5').update(der).digest('hex'),
+});
+
 const certOf = (der: Uint8Array): CertId => {
   const info = parseCertificateBytes(der);
-  return { sha256: info.sha256, subject: info.subject };
+  return { sha256: info.sha256, ...weakCertDigests(info.der), subject: info.subject };
 };
 
 /** Proof-of-rotation: nodes oldest first, each holding a certificate; the last node is the current key. */
@@ -121,7 +133,12 @@ function parseSigners(value: Uint8Array, v3: boolean, scheme: string): ApkSigner
     const first = certs.prefixed(`${scheme} certificate`).rest();
     // The first certificate is the signer's; any others are its chain.
     const cert = certOf(first);
-    const result: ApkSigner = { certSha256: cert.sha256, subject: cert.subject };
+    const result: ApkSigner = {
+      certSha256: cert.sha256,
+      certSha1: cert.sha1,
+      certMd5: cert.md5,
+      subject: cert.subject,
+    };
     if (v3) {
       result.minSdk = signed.u32();
       result.maxSdk = signed.u32();

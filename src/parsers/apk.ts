@@ -1,5 +1,10 @@
 import type { AppRecord } from '../model.js';
-import type { ApkSigner, SigningInfo, SigningScheme } from './apk-signing-block.js';
+import {
+  type ApkSigner,
+  type SigningInfo,
+  type SigningScheme,
+  weakCertDigests,
+} from './apk-signing-block.js';
 import { parseArsc, resolveString } from './arsc.js';
 import { type AxmlElement, attributeValue, findAttribute, parseAxml } from './axml.js';
 import { parseSignedData, signerCertificates } from './der.js';
@@ -121,7 +126,10 @@ export function v1SignatureBlocks(entries: ZipEntry[]): ZipEntry[] {
 /** The signer certificate(s) of one PKCS#7 signature block, chosen by SignerInfo issuer + serial. */
 export function v1Signers(block: Uint8Array): ApkSigner[] {
   const info = parseSignedData(block);
-  return signerCertificates(info).map((c) => ({ certSha256: c.sha256, subject: c.subject }));
+  return signerCertificates(info).map((c) => {
+    const { sha1, md5 } = weakCertDigests(c.der);
+    return { certSha256: c.sha256, certSha1: sha1, certMd5: md5, subject: c.subject };
+  });
 }
 
 /** Combine the signing block's result with v1 signers, keeping the precedence v3.1/v3 > v2 > v1. */
@@ -138,6 +146,16 @@ export function combineSigning(block: SigningInfo | undefined, v1: ApkSigner[]):
   });
   return { schemes, signers, lineage: [] };
 }
+
+/** certSha1/certMd5 for a publisher, only when every signer's certificate was read. */
+export const weakDigestsOf = (signers: ApkSigner[]): { certSha1?: string[]; certMd5?: string[] } => {
+  const sha1 = signers.map((s) => s.certSha1);
+  const md5 = signers.map((s) => s.certMd5);
+  return {
+    ...(sha1.every((d): d is string => d !== undefined) ? { certSha1: sha1 } : {}),
+    ...(md5.every((d): d is string => d !== undefined) ? { certMd5: md5 } : {}),
+  };
+};
 
 export interface ApkRecordInput {
   manifest: ManifestFacts;
@@ -165,6 +183,7 @@ export function apkRecord({ manifest, signing, target, path }: ApkRecordInput): 
   if (manifest.labels) record.labels = manifest.labels;
   if (signing.signers.length > 0) {
     record.publisher.certSha256 = signing.signers.map((s) => s.certSha256);
+    Object.assign(record.publisher, weakDigestsOf(signing.signers));
     const subjects = signing.signers.map((s) => s.subject);
     if (subjects.every((s): s is string => s !== undefined)) record.publisher.certSubjects = subjects;
   }

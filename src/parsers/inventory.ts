@@ -69,6 +69,10 @@ const readPublisher = (v: Json | undefined): Publisher => {
   if (certs) out.certSha256 = certs.filter((c) => DIGEST.test(c));
   const lineage = strList(v.certLineage)?.map((c) => c.toLowerCase());
   if (lineage) out.certLineage = lineage.filter((c) => DIGEST.test(c));
+  const sha1 = strList(v.certSha1)?.map((c) => c.toLowerCase());
+  if (sha1) out.certSha1 = sha1.filter((c) => /^[0-9a-f]{40}$/.test(c));
+  const md5 = strList(v.certMd5)?.map((c) => c.toLowerCase());
+  if (md5) out.certMd5 = md5.filter((c) => /^[0-9a-f]{32}$/.test(c));
   assign(out, 'certSubjects', strList(v.certSubjects));
   assign(out, 'teamId', str(v.teamId));
   assign(out, 'name', str(v.name));

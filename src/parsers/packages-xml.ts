@@ -102,6 +102,8 @@ const descendants = function* (root: XmlElement): Generator<XmlElement> {
 interface CertTable {
   /** index → SHA-256 of the DER. */
   digests: Map<number, string>;
+  /** SHA-256 → SHA-1 and MD5 of the same DER: some vendors publish only these. */
+  weak?: Map<string, { sha1: string; md5: string }>;
 }
 
 const collectCerts = (
@@ -110,6 +112,7 @@ const collectCerts = (
   diagnostics: Diagnostic[],
 ): CertTable => {
   const digests = new Map<number, string>();
+  const weak = new Map<string, { sha1: string; md5: string }>();
   for (const element of descendants(root)) {
     if (element.name !== 'cert') continue;
     const index = intAttribute(element, 'index');
@@ -132,6 +135,12 @@ const collectCerts = (
       continue;
     }
     const digest = sha256Hex(key);
+    if (!weak.has(digest)) {
+      weak.set(digest, {
+        sha1: createHash('sha1').update(key).digest('hex'),
+        md5: createHash('md5').update(key).digest('hex'),
+      });
+    }
     const known = digests.get(index);
     if (known === undefined) digests.set(index, digest);
     else if (known !== digest) {
@@ -142,7 +151,7 @@ const collectCerts = (
       });
     }
   }
-  return { digests };
+  return { digests, weak };
 };
 
 /** Certificate digests listed by one `<sigs>` or `<pastSigs>` element, in order. */
@@ -279,7 +288,14 @@ export const parsePackagesXml = (bytes: Uint8Array, ctx: ParseContext): ParsedIn
       publisher: {},
       origin: { target: ctx.target, parser: 'packages-xml', ...where(pkg) },
     };
-    if (certs.length > 0) app.publisher.certSha256 = certs;
+    if (certs.length > 0) {
+      app.publisher.certSha256 = certs;
+      const weak = certs.map((c) => table.weak?.get(c));
+      if (weak.every((w) => w !== undefined)) {
+        app.publisher.certSha1 = weak.map((w) => w.sha1);
+        app.publisher.certMd5 = weak.map((w) => w.md5);
+      }
+    }
     if (past.length > 0) app.publisher.certLineage = past;
     const versionCode = versionCodeAttribute(pkg);
     if (versionCode !== undefined) app.versionCode = versionCode;

@@ -7,6 +7,7 @@ import { isIncomplete } from '../verdict.js';
 import { barChart } from './html-charts.js';
 import { h, hid } from './html-escape.js';
 import { HTML_STYLE } from './html-style.js';
+import { packEditionText } from './pack-editions.js';
 import {
   appLabel,
   baselineSentence,
@@ -317,7 +318,8 @@ export const html: Reporter = (result, ctx) => {
   const targets = targetById(result);
   const s = result.summary;
   const word = VERDICT_WORD[result.result];
-  const rules = `${result.rules.sources.join(', ') || 'none'} (${result.rules.count} rules, ${result.rules.mode})`;
+  const editions = packEditionText(result);
+  const rules = `${result.rules.sources.join(', ') || 'none'} (${result.rules.count} rules, ${result.rules.mode})${editions ? `; packs ${editions}` : ''}`;
   return [
     '<!doctype html>',
     '<html lang="en">',

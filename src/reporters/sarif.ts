@@ -169,6 +169,8 @@ export const renderSarif: Reporter = (result: ScanResult, ctx) => {
             semanticVersion: ctx.version,
             informationUri: 'https://github.com/appwarden/appwarden',
             rules,
+            // Which edition of each ban list produced these results.
+            ...(result.rules.packs ? { properties: { packs: result.rules.packs } } : {}),
           },
         },
         automationDetails: { id: 'appwarden/' },

@@ -3,6 +3,7 @@
  * one-line verdict. Colour comes only from the chalk instance in the context (level 0 = none).
  */
 import { countApps, type Finding, type ScanResult, type Severity, type TargetResult } from '../model.js';
+import { packEditionText } from './pack-editions.js';
 import {
   baselineSentence,
   incompleteCount,
@@ -92,6 +93,8 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
   const out: string[] = [];
   const byTarget = new Map<string, Finding[]>();
   for (const f of result.findings) byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f]);
+  const editions = packEditionText(result);
+  if (editions) out.push(c.dim(`rules: ${editions}`), '');
   for (const t of result.targets) {
     const apps = `${countApps(t)} app${countApps(t) === 1 ? '' : 's'}`;
     const format = t.format ? `, ${t.format}` : '';

@@ -43,6 +43,16 @@ const appCerts = (app: AppRecord): string[] => [
   ...(app.publisher.certLineage ?? []),
 ];
 
+// MD5 / SHA-1 of the same certificates, where the input carried the certificate itself. The three
+// digests differ in length, so one index keyed by hex serves all of them.
+const appWeakCerts = (app: AppRecord): string[] => [
+  ...(app.publisher.certMd5 ?? []),
+  ...(app.publisher.certSha1 ?? []),
+];
+
+const digestKind = (hex: string): string =>
+  hex.length === 32 ? 'cert-md5' : hex.length === 40 ? 'cert-sha1' : 'cert-sha256';
+
 const firstHit = <T>(values: T[], pred: (v: T) => string | undefined): [T, string] | undefined => {
   for (const v of values) {
     const hit = pred(v);
@@ -84,6 +94,17 @@ const compileBlock = (
       return hit ? { criterion: 'cert-sha256', pattern: hit, value: hit } : undefined;
     });
   }
+  for (const [criterion, digests] of [
+    ['cert-sha1', block.certSha1],
+    ['cert-md5', block.certMd5],
+  ] as const) {
+    if (!digests) continue;
+    const set = new Set(digests);
+    tests.push((app) => {
+      const hit = appWeakCerts(app).find((c) => set.has(c));
+      return hit ? { criterion, pattern: hit, value: hit } : undefined;
+    });
+  }
   if (block.teamId) {
     const set = new Set(block.teamId);
     tests.push((app) =>
@@ -106,13 +127,15 @@ const compileBlock = (
     const compiled = defs.map((d) => ({
       key: d.key,
       certs: new Set(d.certSha256),
+      weakCerts: new Set([...(d.certSha1 ?? []), ...(d.certMd5 ?? [])]),
       teams: new Set(d.teamId),
       names: d.publisherName.map(compileTextGlob),
     }));
     tests.push((app) => {
       for (const p of compiled) {
-        const cert = appCerts(app).find((c) => p.certs.has(c));
-        if (cert) return { criterion: `publisher:${p.key}`, pattern: 'cert-sha256', value: cert };
+        const cert =
+          appCerts(app).find((c) => p.certs.has(c)) ?? appWeakCerts(app).find((c) => p.weakCerts.has(c));
+        if (cert) return { criterion: `publisher:${p.key}`, pattern: digestKind(cert), value: cert };
         const team = app.publisher.teamId;
         if (team && p.teams.has(team))
           return { criterion: `publisher:${p.key}`, pattern: 'team-id', value: team };
@@ -202,8 +225,9 @@ class BlockIndex {
         return;
       }
     }
-    if (block.certSha256) {
-      for (const c of block.certSha256) push(this.byCert, c, compiled);
+    if (block.certSha256 || block.certSha1 || block.certMd5) {
+      for (const c of [...(block.certSha256 ?? []), ...(block.certSha1 ?? []), ...(block.certMd5 ?? [])])
+        push(this.byCert, c, compiled);
       return;
     }
     if (block.teamId) {
@@ -214,7 +238,8 @@ class BlockIndex {
       const defs = block.publisher.map((k) => publishers.get(k));
       if (defs.every((d) => d && d.publisherName.length === 0)) {
         for (const d of defs) {
-          for (const c of d!.certSha256) push(this.byCert, c, compiled);
+          for (const c of [...d!.certSha256, ...(d!.certSha1 ?? []), ...(d!.certMd5 ?? [])])
+            push(this.byCert, c, compiled);
           for (const t of d!.teamId) push(this.byTeam, t, compiled);
         }
         return;
@@ -249,6 +274,8 @@ class BlockIndex {
     if (this.byCert.size > 0) {
       for (const c of publisher.certSha256 ?? []) out = addCandidates(out, this.byCert.get(c), mark);
       for (const c of publisher.certLineage ?? []) out = addCandidates(out, this.byCert.get(c), mark);
+      for (const c of publisher.certSha1 ?? []) out = addCandidates(out, this.byCert.get(c), mark);
+      for (const c of publisher.certMd5 ?? []) out = addCandidates(out, this.byCert.get(c), mark);
     }
     if (publisher.teamId) out = addCandidates(out, this.byTeam.get(publisher.teamId), mark);
     return addCandidates(out, this.scan, mark);

@@ -6,7 +6,8 @@
  */
 import { stringify } from 'yaml';
 import { AppwardenError } from '../errors.js';
-import type { Platform, Severity } from '../model.js';
+import { type Platform, SEVERITIES, type Severity } from '../model.js';
+import { isExcludedId } from './export.js';
 import { compilePackagePattern } from './pattern.js';
 import type { MatchBlock, Rule, RuleSet } from './types.js';
 
@@ -96,12 +97,13 @@ const csvCell = (value: string): string => {
 
 export const formatCsvRow = (cells: string[]): string => cells.map(csvCell).join(',');
 
-type Column = 'id' | 'name' | 'publisher';
+type Column = 'id' | 'name' | 'publisher' | 'platform';
 
 const HEADER_NAMES: Record<Column, RegExp> = {
   id: /^(app )?(bundle ?id(entifier)?|package( ?name| ?id)?|app ?id|id|app ?url|url|store ?url|app store url)$/i,
   name: /^(app ?name|name|title|app)$/i,
   publisher: /^(app ?publisher|publisher|developer|vendor|seller)$/i,
+  platform: /^(platform|os)$/i,
 };
 
 const ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
@@ -154,7 +156,8 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
   }
   const rows = parseCsv(csvText, source);
   const warnings: string[] = [];
-  let columns: Record<Column, number> = { id: 0, name: 1, publisher: 2 };
+  // Without a header: the Intune order, with the platform column `rules export --format intune` adds.
+  let columns: Record<Column, number> = { id: 0, name: 1, publisher: 2, platform: 3 };
   let body = rows;
   const first = rows[0];
   if (first) {
@@ -165,7 +168,12 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
       }
     });
     if (found.id !== undefined) {
-      columns = { id: found.id, name: found.name ?? -1, publisher: found.publisher ?? -1 };
+      columns = {
+        id: found.id,
+        name: found.name ?? -1,
+        publisher: found.publisher ?? -1,
+        platform: found.platform ?? -1,
+      };
       body = rows.slice(1);
     }
   }
@@ -191,7 +199,9 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
       continue;
     } else if (ID_RE.test(rawId)) {
       entry.id = rawId;
-      if (options.platform) entry.platform = options.platform;
+      const platform = cell(columns.platform).toLowerCase();
+      if (platform === 'android' || platform === 'ios') entry.platform = platform;
+      else if (options.platform) entry.platform = options.platform;
     } else {
       warnings.push(`${at}: "${rawId}" is not a package/bundle id or store URL; row skipped`);
       continue;
@@ -239,8 +249,13 @@ export const importBlockList = (csvText: string, options: ImportOptions): Import
 };
 
 export interface ExportOptions {
-  /** `appwarden` (default): id,name,publisher,rule,severity with a header; `intune`: id,name,publisher, no header. */
+  /**
+   * `appwarden` (default): id,name,publisher,rule,severity,platform with a header; `intune`:
+   * id,name,publisher,platform, no header. Platform is android, ios, or any when the rule does not say.
+   */
   format?: 'appwarden' | 'intune';
+  /** Export only rules at or above this severity. */
+  minSeverity?: Severity;
 }
 
 /** Only a plain package criterion (optionally with platform) can go into an MDM list. */
@@ -264,24 +279,29 @@ const publisherOf = (rule: Rule, ruleSet: RuleSet): string => {
 /**
  * Exact ids of a rule set's denylist rules as CSV, for an MDM's restricted-apps list. Globs, regexes,
  * certificate and publisher criteria cannot be expressed there and are left out (the scanner still
- * applies them). Excluded apps are never exported, as exclusions only ever remove matches.
+ * applies them; `rules export` names them on stderr). Ids a plain package exclude of the same rule
+ * removes are not exported, as exclusions only ever remove matches.
  */
 export const exportBlockList = (ruleSet: RuleSet, options: ExportOptions = {}): string => {
   const format = options.format ?? 'appwarden';
   const allowPacks = new Set(ruleSet.packs.filter((p) => p.mode === 'allowlist').map((p) => p.name));
   const lines: string[] =
-    format === 'appwarden' ? [formatCsvRow(['id', 'name', 'publisher', 'rule', 'severity'])] : [];
+    format === 'appwarden' ? [formatCsvRow(['id', 'name', 'publisher', 'rule', 'severity', 'platform'])] : [];
   const seen = new Set<string>();
   for (const rule of ruleSet.rules) {
     if (allowPacks.has(rule.pack)) continue;
+    if (options.minSeverity && SEVERITIES.indexOf(rule.severity) > SEVERITIES.indexOf(options.minSeverity))
+      continue;
     const publisher = publisherOf(rule, ruleSet);
     for (const block of rule.match) {
-      for (const id of exportable(block)) {
+      for (const id of exportable(block).filter((x) => !isExcludedId(rule, x))) {
         const key = format === 'intune' ? id : `${id}\u0000${rule.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const cells = [id, rule.title, publisher];
         if (format === 'appwarden') cells.push(rule.id, rule.severity);
+        // Intune keeps Android and iOS restricted-app lists apart: say which one an id belongs to.
+        cells.push(block.platform?.length === 1 ? block.platform[0]! : 'any');
         lines.push(formatCsvRow(cells));
       }
     }

@@ -9,6 +9,8 @@ const CRITERIA: Array<[keyof MatchBlock, string]> = [
   ['platform', 'platform'],
   ['package', 'package'],
   ['certSha256', 'cert-sha256'],
+  ['certSha1', 'cert-sha1'],
+  ['certMd5', 'cert-md5'],
   ['teamId', 'team-id'],
   ['publisherName', 'publisher-name'],
   ['publisher', 'publisher'],
@@ -34,9 +36,12 @@ export const describeBlock = (block: MatchBlock): string => {
 const describePublisher = (def: PublisherDef): string[] => {
   const lines = [`publisher "${def.key}"${def.name ? ` (${def.name})` : ''}, defined in ${def.file}:`];
   for (const c of def.certSha256) lines.push(`  cert-sha256 ${c}`);
+  for (const c of def.certSha1 ?? []) lines.push(`  cert-sha1 ${c}`);
+  for (const c of def.certMd5 ?? []) lines.push(`  cert-md5 ${c}`);
   for (const t of def.teamId) lines.push(`  team-id ${t}`);
   for (const n of def.publisherName) lines.push(`  publisher-name ${n}`);
-  if (def.certSha256.length === 0 && def.teamId.length === 0) {
+  const digests = def.certSha256.length + (def.certSha1?.length ?? 0) + (def.certMd5?.length ?? 0);
+  if (digests === 0 && def.teamId.length === 0) {
     lines.push('  (no certificate or Team ID known: names only, a soft signal)');
   }
   for (const r of def.references) lines.push(`  source: ${r}`);
@@ -47,6 +52,15 @@ const metadataLines = (metadata: Record<string, unknown> | undefined): string[] 
   if (!metadata) return [];
   return Object.entries(metadata).map(
     ([k, v]) => `  ${k}: ${typeof v === 'string' ? v.replace(/\s+/g, ' ').trim() : JSON.stringify(v)}`,
+  );
+};
+
+/** Primary texts first, then the secondary ones marked as such. */
+const referenceLines = (rule: Rule): string[] => {
+  const secondary = rule.secondaryReferences?.length ?? 0;
+  const primary = rule.references.length - secondary;
+  return rule.references.map(
+    (r, i) => `  ${r}${i >= primary ? '  (secondary)' : i === 0 ? '  (primary)' : ''}`,
   );
 };
 
@@ -67,7 +81,7 @@ export const formatRule = (rule: Rule, publishers: Map<string, PublisherDef> = n
     const def = publishers.get(key);
     lines.push(...(def ? describePublisher(def) : [`publisher "${key}" (not loaded)`]));
   }
-  if (rule.references.length > 0) lines.push('references:', ...rule.references.map((r) => `  ${r}`));
+  if (rule.references.length > 0) lines.push('references:', ...referenceLines(rule));
   const meta = metadataLines(rule.metadata);
   if (meta.length > 0) lines.push('metadata:', ...meta);
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fg from 'fast-glob';
 import { AppwardenError } from '../errors.js';
-import type { Severity } from '../model.js';
+import type { PackEdition, Severity } from '../model.js';
 import { normaliseDigest, ruleFileSpec } from './schema.js';
 import type { AllowlistConfig, MatchBlock, Pack, PublisherDef, Rule, RuleSet } from './types.js';
 import { formatProblem, MAX_FILE_BYTES, type Problem, parseAndValidate, type Value } from './validate.js';
@@ -31,9 +31,9 @@ export const resolveRuleSource = (source: string, relativeTo = process.cwd()): s
   return undefined;
 };
 
-/** Names of shipped packs (files directly in rules/ and rules/publishers/). */
+/** Names of the shipped packs (files directly in rules/; rules/publishers/* are not packs). */
 export const listShippedPacks = async (): Promise<string[]> => {
-  const files = await fg(['*.yaml', 'publishers/*.yaml'], { cwd: PACKS_DIR });
+  const files = await fg(['*.yaml'], { cwd: PACKS_DIR });
   return files.map((f) => f.replace(/\.ya?ml$/, '')).sort();
 };
 
@@ -48,6 +48,8 @@ const toBlock = (raw: Obj): MatchBlock => {
   if (raw.platform) block.platform = asStrings(raw.platform) as MatchBlock['platform'];
   if (raw.package) block.package = asStrings(raw.package);
   if (raw['cert-sha256']) block.certSha256 = asStrings(raw['cert-sha256']).map(normaliseDigest);
+  if (raw['cert-sha1']) block.certSha1 = asStrings(raw['cert-sha1']).map(normaliseDigest);
+  if (raw['cert-md5']) block.certMd5 = asStrings(raw['cert-md5']).map(normaliseDigest);
   if (raw['team-id']) block.teamId = asStrings(raw['team-id']);
   if (raw['publisher-name']) block.publisherName = asStrings(raw['publisher-name']);
   if (raw.publisher) block.publisher = asStrings(raw.publisher);
@@ -130,6 +132,8 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
   const mode = doc.mode === 'allowlist' ? 'allowlist' : 'denylist';
   const pack: Pack = { name, file: shown, mode, ruleIds: [] };
   if (typeof doc.description === 'string') pack.description = doc.description;
+  if (typeof doc.version === 'string') pack.version = doc.version;
+  if (typeof doc.updated === 'string') pack.updated = doc.updated;
   const allow = asObj(doc.allowlist);
   if (allow && mode !== 'allowlist') {
     state.problems.push({
@@ -169,6 +173,10 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
       references: asStrings(p.references),
       file: shown,
     };
+    const sha1 = asStrings(p['cert-sha1']).map(normaliseDigest);
+    if (sha1.length > 0) def.certSha1 = sha1;
+    const md5 = asStrings(p['cert-md5']).map(normaliseDigest);
+    if (md5.length > 0) def.certMd5 = md5;
     if (typeof p.name === 'string') def.name = p.name;
     state.publishers.set(key, def);
   }
@@ -200,13 +208,16 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
       title: String(r.title ?? r.id),
       severity: (r.severity ?? 'medium') as Severity,
       message: String(r.message ?? ''),
-      references: asStrings(r.references),
+      // Primary texts lead, so the first reference (SARIF helpUri, HTML link) is the instrument itself.
+      references: [...asStrings(r.references), ...asStrings(r['secondary-references'])],
       match,
       exclude,
       pack: name,
       file: shown,
       line: at.line,
     };
+    const secondary = asStrings(r['secondary-references']);
+    if (secondary.length > 0) rule.secondaryReferences = secondary;
     const metadata = asObj(r.metadata);
     if (metadata) rule.metadata = metadata;
     state.rules.push(rule);
@@ -264,4 +275,51 @@ export const loadRuleSet = (sources: string[], options: LoadOptions = {}): RuleS
     );
   }
   return { sources: wanted, packs: state.packs, rules: state.rules, publishers: state.publishers };
+};
+
+/** A file with no rules and no allowlist only defines publishers for the packs that include it. */
+export const isPublishersFile = (pack: Pack): boolean => pack.ruleIds.length === 0 && !pack.allowlist;
+
+/** Name, kind and edition of every file a rule set applied, packs first, for reports. */
+export const packEditions = (ruleSet: RuleSet): PackEdition[] => {
+  const out = ruleSet.packs.map((p): PackEdition => {
+    const edition: PackEdition = {
+      name: p.name,
+      kind: isPublishersFile(p) ? 'publishers' : 'pack',
+      file: p.file,
+    };
+    if (p.version) edition.version = p.version;
+    if (p.updated) edition.updated = p.updated;
+    return edition;
+  });
+  return [...out.filter((e) => e.kind === 'pack'), ...out.filter((e) => e.kind === 'publishers')];
+};
+
+/** `ca-gov 2026.12.06`: a pack as reports name it. */
+export const packLabel = (p: { name: string; version?: string }): string =>
+  p.version ? `${p.name} ${p.version}` : `${p.name} (unversioned)`;
+
+export interface ShippedPackInfo {
+  name: string;
+  version?: string;
+  updated?: string;
+  rules: number;
+  description?: string;
+}
+
+/**
+ * The shipped packs proper (rules/*.yaml), with their editions; rules/publishers/* are shared
+ * publisher definitions the packs include, not packs, so they are not listed.
+ */
+export const shippedPackInfo = (): ShippedPackInfo[] => {
+  const files = fg.sync(['*.yaml'], { cwd: PACKS_DIR }).sort();
+  return files.map((f) => {
+    const set = loadRuleSet([path.join(PACKS_DIR, f)]);
+    const main = set.packs[set.packs.length - 1]!;
+    const info: ShippedPackInfo = { name: main.name, rules: main.ruleIds.length };
+    if (main.version) info.version = main.version;
+    if (main.updated) info.updated = main.updated;
+    if (main.description) info.description = main.description;
+    return info;
+  });
 };

@@ -72,6 +72,10 @@ const TESTS_SUFFIX = /\.tests\.ya?ml$/;
 const checkRuleId = (v: string) => (RULE_ID.test(v) ? undefined : `"${v}" is not a valid rule id`);
 const checkDigest = (v: string) =>
   SHA256_HEX.test(normaliseDigest(v)) ? undefined : `"${v}" is not a SHA-256 digest (64 hex digits)`;
+const checkWeakDigest = (v: string) =>
+  /^([0-9a-f]{32}|[0-9a-f]{40})$/.test(normaliseDigest(v))
+    ? undefined
+    : `"${v}" is not an MD5 or SHA-1 digest (32 or 40 hex digits)`;
 const checkTeamId = (v: string) => (TEAM_ID.test(v) ? undefined : `"${v}" is not an Apple Team ID`);
 const checkInteger = (v: string) => (/^\d+$/.test(v) ? undefined : `"${v}" is not a whole number`);
 
@@ -100,6 +104,16 @@ const appSpec: ObjectSpec = {
           type: 'strings',
           description: 'Earlier certificates (v3 rotation)',
           check: checkDigest,
+        },
+        'cert-sha1': {
+          type: 'strings',
+          description: 'SHA-1 of the same certificates (when the source read the certificate)',
+          check: checkWeakDigest,
+        },
+        'cert-md5': {
+          type: 'strings',
+          description: 'MD5 of the same certificates (when the source read the certificate)',
+          check: checkWeakDigest,
         },
         'team-id': { type: 'string', description: 'Apple Team ID', check: checkTeamId },
         name: { type: 'string', description: 'Publisher display name' },
@@ -156,6 +170,10 @@ const toApp = (raw: Obj, file: string, line: number): AppRecord => {
   if (certs.length > 0) app.publisher.certSha256 = certs;
   const lineage = asStrings(pub['cert-lineage']).map(normaliseDigest);
   if (lineage.length > 0) app.publisher.certLineage = lineage;
+  const sha1 = asStrings(pub['cert-sha1']).map(normaliseDigest);
+  if (sha1.length > 0) app.publisher.certSha1 = sha1;
+  const md5 = asStrings(pub['cert-md5']).map(normaliseDigest);
+  if (md5.length > 0) app.publisher.certMd5 = md5;
   const teamId = asString(pub['team-id']);
   if (teamId !== undefined) app.publisher.teamId = teamId;
   const publisherName = asString(pub.name);
@@ -316,6 +334,8 @@ const describeApp = (app: AppRecord): string => {
     parts.push(`cert ${app.publisher.certSha256.map((c) => `${c.slice(0, 12)}…`).join(',')}`);
   if (app.publisher.certLineage)
     parts.push(`lineage ${app.publisher.certLineage.map((c) => `${c.slice(0, 12)}…`).join(',')}`);
+  if (app.publisher.certMd5) parts.push(`md5 ${app.publisher.certMd5.join(',')}`);
+  if (app.publisher.certSha1) parts.push(`sha1 ${app.publisher.certSha1.join(',')}`);
   if (app.publisher.teamId) parts.push(`team ${app.publisher.teamId}`);
   if (app.publisher.name) parts.push(`publisher "${app.publisher.name}"`);
   if (app.system !== undefined) parts.push(app.system ? 'system' : 'user-installed');

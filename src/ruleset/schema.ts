@@ -31,6 +31,10 @@ export interface ObjectSpec {
 }
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
+export const SHA1_HEX = /^[0-9a-f]{40}$/;
+export const MD5_HEX = /^[0-9a-f]{32}$/;
+/** Date-based pack edition, e.g. 2026.12.06 (a `.N` suffix for a second edition the same day). */
+export const PACK_VERSION = /^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?$/;
 export const TEAM_ID = /^[A-Z0-9]{10}$/;
 export const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PUBLISHER_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -42,6 +46,15 @@ const checkDigest: Check = (v) =>
   SHA256_HEX.test(normaliseDigest(v))
     ? undefined
     : `"${v}" is not a SHA-256 digest (64 hex digits, colons optional)`;
+// Older SDKs and stalkerware indicator lists publish MD5 / SHA-1 only: accept them as given.
+const digestCheck =
+  (re: RegExp, what: string): Check =>
+  (v) =>
+    re.test(normaliseDigest(v)) ? undefined : `"${v}" is not ${what}`;
+const checkMd5 = digestCheck(MD5_HEX, 'an MD5 digest (32 hex digits, colons optional)');
+const checkSha1 = digestCheck(SHA1_HEX, 'a SHA-1 digest (40 hex digits, colons optional)');
+const checkPackVersion: Check = (v) =>
+  PACK_VERSION.test(v) ? undefined : `"${v}" is not a date-based pack version (YYYY.MM.DD, optionally .N)`;
 const checkTeamId: Check = (v) =>
   TEAM_ID.test(v) ? undefined : `"${v}" is not an Apple Team ID (10 upper-case letters or digits)`;
 const checkRuleId: Check = (v) =>
@@ -62,6 +75,20 @@ export const criteriaFields: Record<string, Spec> = {
       'SHA-256 of a signing certificate; matches current signers and the rotation lineage. Colons optional, any case',
     check: checkDigest,
     jsonPattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$',
+  },
+  'cert-sha1': {
+    type: 'strings',
+    description:
+      'SHA-1 of a signing certificate (as stalkerware-indicator lists publish it); matches the current signers where the input carried the certificate itself (APK files, pulled APKs, packages.xml)',
+    check: checkSha1,
+    jsonPattern: '^([0-9A-Fa-f]{2}:?){19}[0-9A-Fa-f]{2}$',
+  },
+  'cert-md5': {
+    type: 'strings',
+    description:
+      'MD5 of a signing certificate (as older vendor SDKs hard-code it); matches the current signers where the input carried the certificate itself (APK files, pulled APKs, packages.xml)',
+    check: checkMd5,
+    jsonPattern: '^([0-9A-Fa-f]{2}:?){15}[0-9A-Fa-f]{2}$',
   },
   'team-id': {
     type: 'strings',
@@ -114,7 +141,16 @@ export const ruleSpec: ObjectSpec = {
     title: { type: 'string', description: 'Short title', check: checkNonEmpty },
     severity: { type: 'enum', description: 'Severity of a finding', values: SEVERITIES },
     message: { type: 'string', description: 'Message shown with each finding', check: checkNonEmpty },
-    references: { type: 'strings', description: 'Sources: official texts, advisories' },
+    references: {
+      type: 'strings',
+      description:
+        "Primary sources: the instrument's own text (government statement, news release, order), first one used as the rule's help link",
+    },
+    'secondary-references': {
+      type: 'strings',
+      description:
+        'Secondary sources (news articles quoting or summarising the instrument), listed after the primary ones',
+    },
     metadata: { type: 'free', description: 'Free-form data carried into reports' },
     match: {
       type: 'blocks',
@@ -132,11 +168,13 @@ export const ruleSpec: ObjectSpec = {
 const publisherSpec: ObjectSpec = {
   type: 'object',
   description: 'A named publisher: any of its identifiers identifies it',
-  oneOf: ['cert-sha256', 'team-id', 'publisher-name'],
+  oneOf: ['cert-sha256', 'cert-sha1', 'cert-md5', 'team-id', 'publisher-name'],
   fields: {
     name: { type: 'string', description: 'Display name' },
     description: { type: 'string', description: 'Notes, e.g. what is known and what is not' },
     'cert-sha256': criteriaFields['cert-sha256']!,
+    'cert-sha1': criteriaFields['cert-sha1']!,
+    'cert-md5': criteriaFields['cert-md5']!,
     'team-id': criteriaFields['team-id']!,
     'publisher-name': criteriaFields['publisher-name']!,
     references: { type: 'strings', description: 'Where the identifiers come from' },
@@ -150,6 +188,14 @@ export const ruleFileSpec: ObjectSpec = {
   fields: {
     name: { type: 'string', description: 'Pack name (defaults to the file name)', check: checkRuleId },
     description: { type: 'string', description: 'What the pack covers and its known gaps' },
+    version: {
+      type: 'string',
+      description:
+        'Edition of the pack, date-based (YYYY.MM.DD, optionally .N); reports name it so a reader can tell which edition of a ban list was applied',
+      check: checkPackVersion,
+      jsonPattern: '^[0-9]{4}\\.[0-9]{2}\\.[0-9]{2}(\\.[0-9]+)?$',
+    },
+    updated: { type: 'date', description: 'Day (YYYY-MM-DD) the pack content was last changed' },
     mode: {
       type: 'enum',
       description: 'denylist: rules say what is disallowed; allowlist: every app no rule allows is a finding',

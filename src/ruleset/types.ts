@@ -5,6 +5,8 @@ export interface MatchBlock {
   platform?: Platform[];
   package?: string[];
   certSha256?: string[];
+  certSha1?: string[];
+  certMd5?: string[];
   teamId?: string[];
   publisherName?: string[];
   publisher?: string[];
@@ -19,7 +21,10 @@ export interface Rule {
   title: string;
   severity: Severity;
   message: string;
+  /** Primary sources first (the instrument's own text), then the secondary ones. */
   references: string[];
+  /** The tail of `references` that is secondary (news articles), for marking in listings. */
+  secondaryReferences?: string[];
   metadata?: Record<string, unknown>;
   match: MatchBlock[];
   exclude: MatchBlock[];
@@ -34,6 +39,8 @@ export interface PublisherDef {
   key: string;
   name?: string;
   certSha256: string[];
+  certSha1?: string[];
+  certMd5?: string[];
   teamId: string[];
   publisherName: string[];
   references: string[];
@@ -50,6 +57,9 @@ export interface AllowlistConfig {
 export interface Pack {
   name: string;
   description?: string;
+  /** Date-based edition (`2026.12.06`) and the day it was last changed, when the file states them. */
+  version?: string;
+  updated?: string;
   file: string;
   mode: 'denylist' | 'allowlist';
   allowlist?: AllowlistConfig;

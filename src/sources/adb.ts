@@ -6,6 +6,7 @@
  */
 import { AppwardenError, describeError, isAppwardenError } from '../errors.js';
 import type { Diagnostic, ProfileInfo, TargetResult } from '../model.js';
+import { weakDigestsOf } from '../parsers/apk.js';
 import { findDumpsysRanges, parseDumpsysPackageLines } from '../parsers/dumpsys-package.js';
 import { deviceFactsFromProps, parseGetpropLines } from '../parsers/getprop.js';
 import { appKey, LineScan, mergeInto } from '../parsers/listing-context.js';
@@ -275,6 +276,7 @@ function applyCertificates(target: TargetResult, byPath: Map<string, CertOutcome
       app.publisher = {
         ...app.publisher,
         certSha256: signers.map((s) => s.certSha256),
+        ...weakDigestsOf(signers),
         ...(signers.every((s) => s.subject) ? { certSubjects: signers.map((s) => s.subject ?? '') } : {}),
         ...(lineage.length > 0 ? { certLineage: lineage } : {}),
       };

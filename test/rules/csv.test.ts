@@ -115,7 +115,7 @@ describe('exportBlockList', () => {
   it('exports exact ids of the shipped ca-gov pack, not globs or certificates', () => {
     const csv = exportBlockList(loadRuleSet(['ca-gov']));
     const rows = parseCsv(csv);
-    expect(rows[0]?.cells).toEqual(['id', 'name', 'publisher', 'rule', 'severity']);
+    expect(rows[0]?.cells).toEqual(['id', 'name', 'publisher', 'rule', 'severity', 'platform']);
     const byId = new Map(rows.slice(1).map((r) => [r.cells[0], r.cells]));
     expect(byId.get('com.tencent.mm')).toEqual([
       'com.tencent.mm',
@@ -123,6 +123,7 @@ describe('exportBlockList', () => {
       'Tencent (WeChat signing key)',
       'ca-gov.wechat',
       'high',
+      'any',
     ]);
     expect(byId.get('com.kms.free')?.[3]).toBe('ca-gov.kaspersky');
     expect([...byId.keys()].some((id) => id?.includes('*'))).toBe(false);
@@ -134,7 +135,9 @@ describe('exportBlockList', () => {
     const ruleSet = loadRuleSet(['ca-gov', 'us-federal']);
     const csv = exportBlockList(ruleSet, { format: 'intune' });
     const rows = parseCsv(csv);
-    expect(rows.every((r) => r.cells.length === 3)).toBe(true);
+    expect(rows.every((r) => r.cells.length === 4)).toBe(true);
+    // The fourth column says which Intune list (Android / iOS) an id belongs to.
+    expect(rows.every((r) => ['android', 'ios', 'any'].includes(r.cells[3] ?? ''))).toBe(true);
     const ids = rows.map((r) => r.cells[0]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('com.zhiliaoapp.musically');
@@ -142,5 +145,20 @@ describe('exportBlockList', () => {
     expect(back.rules.flatMap((r) => r.match.flatMap((b) => b.package ?? [])).sort()).toEqual(
       [...ids].sort(),
     );
+  });
+
+  it('keeps the platform through an Intune export and import', () => {
+    const ruleSet = loadText(
+      'name: plat\nrules:\n  - id: plat.ios\n    title: iOS app\n    severity: high\n    message: m\n    match:\n      - platform: ios\n        package: com.example.ios\n  - id: plat.any\n    title: Any\n    severity: high\n    message: m\n    match:\n      - package: com.example.any\n',
+    );
+    const csv = exportBlockList(ruleSet, { format: 'intune' });
+    expect(parseCsv(csv).map((r) => r.cells)).toEqual([
+      ['com.example.ios', 'iOS app', '', 'ios'],
+      ['com.example.any', 'Any', '', 'any'],
+    ]);
+    const back = loadText(importBlockList(csv, { name: 'back' }).yaml);
+    const byId = new Map(back.rules.map((r) => [r.match[0]?.package?.[0], r.match[0]?.platform]));
+    expect(byId.get('com.example.ios')).toEqual(['ios']);
+    expect(byId.get('com.example.any')).toBeUndefined();
   });
 });
