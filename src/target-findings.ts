@@ -31,9 +31,12 @@ export const mergeDuplicateApps = (target: TargetResult): TargetResult => {
       continue;
     }
     const merged: AppRecord = { ...app, ...stripUndefined(seen) };
-    const certs = [...new Set([...(seen.publisher.certSha256 ?? []), ...(app.publisher.certSha256 ?? [])])];
     merged.publisher = { ...app.publisher, ...seen.publisher };
-    if (certs.length > 0) merged.publisher.certSha256 = certs;
+    // Every digest either record carried stays: a certificate seen by one source is evidence still.
+    for (const field of ['certSha256', 'certSha1', 'certMd5'] as const) {
+      const certs = [...new Set([...(seen.publisher[field] ?? []), ...(app.publisher[field] ?? [])])];
+      if (certs.length > 0) merged.publisher[field] = certs;
+    }
     byKey.set(key, merged);
   }
   if (byKey.size === target.apps.length) return target;
