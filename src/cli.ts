@@ -15,6 +15,7 @@ import { type FormatName, isFormatName, reporters } from './reporters/index.js';
 import { escapeUnsafe, renderInventory } from './reporters/json.js';
 import { sanitizeText } from './reporters/sanitize.js';
 import type { ReporterContext } from './reporters/types.js';
+import { BUILTIN_RULES } from './ruleset/builtin.js';
 import { compileRuleSet } from './ruleset/compile.js';
 import { exportBlockList, importBlockList } from './ruleset/csv.js';
 import { explainFinding, formatRule } from './ruleset/explain.js';
@@ -544,6 +545,15 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .argument('<id>', 'rule id')
     .option('-r, --rules <file|pack>', 'rule file or pack (repeatable; default: ca-gov)', collectList)
     .action((id: string, flags: { rules?: string[] }) => {
+      const builtin = BUILTIN_RULES.find((r) => r.id === id);
+      if (builtin) {
+        // Built-in rules apply whatever rule set is loaded; they have no file or criteria to show.
+        process.stdout.write(
+          `${builtin.id}  [${builtin.severity}]  ${builtin.title}\n  built into appwarden: applies whatever rules are loaded (waivable by rule id)\n  ${builtin.message}\n  references:\n${builtin.references.map((r) => `    - ${r}`).join('\n')}\n`,
+        );
+        setExit(0);
+        return;
+      }
       const ruleSet = loadRuleSet(rulesFromEnv(flags));
       const rule = ruleSet.rules.find((r) => r.id === id);
       if (!rule) throw new AppwardenError('USAGE', `no rule "${id}" in ${ruleSet.sources.join(', ')}`);

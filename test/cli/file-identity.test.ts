@@ -205,3 +205,12 @@ describe('--verify-signatures: a signature that does not verify fails the scan',
     expect(readFileSync('docs/apk-verification.md', 'utf8')).toMatch(/appwarden\.signature-invalid/);
   });
 });
+
+describe('rules show for a built-in rule (built binary)', () => {
+  it('shows appwarden.signature-invalid with its severity and reference', () => {
+    const r = runCli(['rules', 'show', 'appwarden.signature-invalid']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^appwarden\.signature-invalid {2}\[high\]/);
+    expect(r.stdout).toContain('https://source.android.com/docs/security/features/apksigning');
+  });
+});
