@@ -5,6 +5,7 @@
  * so keys are collected from the whole file before any package is resolved.
  */
 import { createHash } from 'node:crypto';
+import { MAX_APPS_PER_INPUT } from '../limits.js';
 import type { AppRecord, DeviceFacts, Diagnostic } from '../model.js';
 import { isAbx, parseAbx } from './abx.js';
 import type { ParseContext, ParsedInventory } from './types.js';
@@ -155,6 +156,7 @@ const certsOf = (
 ): string[] => {
   if (!sigs) return [];
   const out: string[] = [];
+  const seen = new Set<string>();
   for (const cert of childElements(sigs, 'cert')) {
     const index = intAttribute(cert, 'index');
     const digest = index === undefined ? undefined : table.digests.get(index);
@@ -166,7 +168,9 @@ const certsOf = (
       });
       continue;
     }
-    if (!out.includes(digest)) out.push(digest);
+    if (seen.has(digest)) continue;
+    seen.add(digest);
+    out.push(digest);
   }
   return out;
 };
@@ -231,7 +235,12 @@ export const parsePackagesXml = (bytes: Uint8Array, ctx: ParseContext): ParsedIn
 
   const apps: AppRecord[] = [];
   const seen = new Set<string>();
-  for (const pkg of childElements(root, 'package')) {
+  const packages = childElements(root, 'package');
+  if (packages.length > MAX_APPS_PER_INPUT) {
+    // A phone has fewer than 3,000 packages: this is not a device's packages.xml (see src/limits.ts).
+    throw new ParseError(`more than ${MAX_APPS_PER_INPUT} <package> elements (${packages.length})`);
+  }
+  for (const pkg of packages) {
     const id = attributeValue(pkg, 'name');
     if (!id) {
       diagnostics.push({
@@ -263,9 +272,8 @@ export const parsePackagesXml = (bytes: Uint8Array, ctx: ParseContext): ParsedIn
     if (certs.length === 0 && shared) certs = shared.certs;
     // <pastSigs> (inside <sigs>) is the rotation lineage, oldest first, ending with the current signer.
     const pastSigs = (sigs && childElements(sigs, 'pastSigs')[0]) ?? childElements(pkg, 'pastSigs')[0];
-    const past = certsOf(pastSigs, table, `package ${id}`, where, diagnostics).filter(
-      (d) => !certs.includes(d),
-    );
+    const current = new Set(certs);
+    const past = certsOf(pastSigs, table, `package ${id}`, where, diagnostics).filter((d) => !current.has(d));
 
     const flagSystem = flags === undefined ? undefined : (flags & FLAG_SYSTEM) !== 0;
     const pathSystem = codePath === undefined ? undefined : isSystemCodePath(codePath);

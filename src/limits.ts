@@ -1,0 +1,75 @@
+/**
+ * Every size, count and work budget that keeps one hostile input from crashing, stalling or
+ * flooding a scan. Each limit turns into a clear per-file error (the target fails or is partial with
+ * a reason); other targets in the same run are still read and reported.
+ *
+ * The values sit far above anything a real device produces (a phone has fewer than 3,000
+ * packages; its packages.xml is a few MB; its `pm list`/`dumpsys` outputs a few to a few tens of MB)
+ * and far below what would push a scan past the README's promise of 5 s and 300 MB per file.
+ * Budgets count work (bytes, nodes, steps), never wall-clock time, so results do not depend on the
+ * machine.
+ */
+
+const MiB = 1024 * 1024;
+
+/**
+ * Most apps accepted from one input (a listing, a packages.xml, an inventory). Real phones have
+ * fewer than 3,000 packages, shared-user and multi-user listings a few times that; 100,000 leaves a
+ * 30x margin while bounding the per-app memory of a scan (reports, verdicts) to tens of MB.
+ */
+export const MAX_APPS_PER_INPUT = 100_000;
+
+/**
+ * Largest text line accepted in a listing. The longest real lines (a `dumpsys package` permission
+ * list, an ideviceinstaller XML plist on one line) are a few KB to a few hundred KB; a longer line
+ * is not device output, and splitting/regex work on it is what made a 250 MB line cost 1 GB.
+ */
+export const MAX_LINE_BYTES = 1 * MiB;
+
+/**
+ * Largest listing file, packages.xml (text or ABX) or device-tool output read as one document.
+ * The biggest real ones (a full `dumpsys package` of a 3,000-package phone) are around 20 MB; the
+ * decoded text plus the parser's working set of a 64 MB input stays well under 300 MB.
+ */
+export const MAX_DOCUMENT_BYTES = 64 * MiB;
+
+/**
+ * Most elements + attributes + text nodes in one XML/ABX document. A real packages.xml holds about
+ * 150 nodes per package (73 packages: 11,000 nodes), so 3,000 packages are ~450,000 nodes;
+ * 2,000,000 nodes of element tree cost roughly 200 MB, the most this process can afford.
+ */
+export const MAX_XML_NODES = 2_000_000;
+
+/**
+ * Most children (elements + text) directly under one XML/ABX element. The root of a real
+ * packages.xml has one child per package, shared user, permission and key set (< 20,000); the
+ * largest per-package lists (permissions) have a few hundred.
+ */
+export const MAX_XML_CHILDREN = MAX_APPS_PER_INPUT * 2;
+
+/**
+ * Binary plists: most bytes of decoded strings and data, counting every reference again (an offset
+ * table can point thousands of times at one large string). Real Info.plists are < 1 MB.
+ */
+export const MAX_PLIST_DECODED_BYTES = 64 * MiB;
+/** ... and at most this many times the plist's own size (with a floor for tiny files). */
+export const PLIST_DECODED_BYTES_PER_INPUT_BYTE = 8;
+export const PLIST_DECODED_BYTES_FLOOR = 1 * MiB;
+/** Most values produced from one binary plist, counting shared objects again per reference. */
+export const MAX_PLIST_VALUES = 1_000_000;
+
+/**
+ * resources.arsc: most entry lookups spent resolving one label (references to references, in
+ * every configuration). Real labels resolve in 1-3 lookups per configuration with at most a few
+ * hundred configurations.
+ */
+export const MAX_ARSC_RESOLVE_STEPS = 10_000;
+
+/**
+ * Rule regular expressions run on RE2 (linear time); their compiled program is bounded too, so a
+ * rule cannot make every match expensive. Real rule patterns are under 200 characters.
+ */
+export const MAX_RULE_PATTERN_LENGTH = 4_096;
+
+/** Most bytes taken from one device-tool call (adb, ideviceinstaller) before it is stopped. */
+export const MAX_TOOL_OUTPUT_BYTES = 64 * MiB;
