@@ -27,6 +27,18 @@ export const MAX_APPS_PER_INPUT = 100_000;
 export const MAX_LINE_BYTES = 1 * MiB;
 
 /**
+ * Most lines in one text listing. A full `dumpsys package` has 100-200 lines per package, so a
+ * 3,000-package phone prints under 1,000,000; each line costs the parsers a string and some work.
+ */
+export const MAX_LISTING_LINES = 2_000_000;
+
+/**
+ * Most JSON objects in one JSON input (androidqf packages.json, inventory). A package is a handful
+ * of objects (its files, certificates); parsing costs about 290 bytes per object.
+ */
+export const MAX_JSON_CONTAINERS = 500_000;
+
+/**
  * Largest listing file, packages.xml (text or ABX) or device-tool output read as one document.
  * The biggest real ones (a full `dumpsys package` of a 3,000-package phone) are around 20 MB; the
  * decoded text plus the parser's working set of a 64 MB input stays well under 300 MB.
