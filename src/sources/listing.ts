@@ -34,9 +34,11 @@ export const listingBoundsProblem = (text: string): string | undefined => {
   const json = /^\uFEFF?\s*[[{]/.test(text.slice(0, 1024));
   if (json) {
     let containers = 0;
-    for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) {
-      if (++containers > MAX_JSON_CONTAINERS) {
-        return `more than ${MAX_JSON_CONTAINERS} JSON objects; a device inventory has far fewer (limit ${MAX_APPS_PER_INPUT} apps)`;
+    for (const open of ['{', '[']) {
+      for (let i = text.indexOf(open); i !== -1; i = text.indexOf(open, i + 1)) {
+        if (++containers > MAX_JSON_CONTAINERS) {
+          return `more than ${MAX_JSON_CONTAINERS} JSON objects and arrays; a device inventory has far fewer (limit ${MAX_APPS_PER_INPUT} apps)`;
+        }
       }
     }
     return undefined;
