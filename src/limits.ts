@@ -39,18 +39,29 @@ export const MAX_LISTING_LINES = 2_000_000;
 export const MAX_JSON_CONTAINERS = 500_000;
 
 /**
- * Largest listing file, packages.xml (text or ABX) or device-tool output read as one document.
- * The biggest real ones (a full `dumpsys package` of a 3,000-package phone) are around 20 MB; the
- * decoded text plus the parser's working set of a 64 MB input stays well under 300 MB.
+ * Largest listing file or XML document read whole. The biggest real ones (a full `dumpsys package`
+ * of a 3,000-package phone) are around 10 MB. Reading costs about 5x the input: the bytes, the
+ * decoded text (two bytes a character once one character is outside Latin-1), copies of the ids
+ * and paths kept, and garbage; measured 330 MB for 64 MB of `pm list -f`, so 32 MB.
  */
-export const MAX_DOCUMENT_BYTES = 64 * MiB;
+export const MAX_DOCUMENT_BYTES = 32 * MiB;
+
+/**
+ * Largest packages.xml (text or ABX). A real one holds about 3.7 KB per package (73 packages:
+ * 270 KB), so 3,000 packages are ~11 MB. The file, its decoded text and its element tree are all
+ * in memory at once (about 2x the file plus ~200 bytes per node), so 32 MB is what 300 MB allows.
+ */
+export const MAX_PACKAGES_XML_BYTES = 32 * MiB;
+
+/** Largest build.prop read from an image: real ones are a few KB, the largest vendor ones < 100 KB. */
+export const MAX_BUILD_PROP_BYTES = 4 * MiB;
 
 /**
  * Most elements + attributes + text nodes in one XML/ABX document. A real packages.xml holds about
- * 150 nodes per package (73 packages: 11,000 nodes), so 3,000 packages are ~450,000 nodes;
- * 2,000,000 nodes of element tree cost roughly 200 MB, the most this process can afford.
+ * 150 nodes per package (73 packages: 11,000 nodes), so 3,000 packages are ~450,000 nodes; a
+ * node of the element tree costs about 200 bytes, so 1,000,000 nodes are ~200 MB at most.
  */
-export const MAX_XML_NODES = 2_000_000;
+export const MAX_XML_NODES = 1_000_000;
 
 /**
  * Most children (elements + text) directly under one XML/ABX element. The root of a real

@@ -5,7 +5,7 @@
  * so keys are collected from the whole file before any package is resolved.
  */
 import { createHash } from 'node:crypto';
-import { MAX_APPS_PER_INPUT } from '../limits.js';
+import { MAX_APPS_PER_INPUT, MAX_PACKAGES_XML_BYTES } from '../limits.js';
 import type { AppRecord, DeviceFacts, Diagnostic } from '../model.js';
 import { isAbx, parseAbx } from './abx.js';
 import type { ParseContext, ParsedInventory } from './types.js';
@@ -33,7 +33,11 @@ export const isSystemCodePath = (codePath: string): boolean =>
   SYSTEM_PARTITIONS.some((prefix) => codePath.startsWith(prefix) || `${codePath}/` === prefix);
 
 /** packages.xml nests at most five levels; leave room without allowing pathological depth. */
-const PACKAGES_XML_LIMITS: XmlLimits = { ...DEFAULT_XML_LIMITS, maxDepth: 64 };
+const PACKAGES_XML_LIMITS: XmlLimits = {
+  ...DEFAULT_XML_LIMITS,
+  maxDepth: 64,
+  maxBytes: MAX_PACKAGES_XML_BYTES,
+};
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
