@@ -65,10 +65,11 @@ export const MAX_XML_NODES = 1_000_000;
 
 /**
  * Most children (elements + text) directly under one XML/ABX element. The root of a real
- * packages.xml has one child per package, shared user, permission and key set (< 20,000); the
- * largest per-package lists (permissions) have a few hundred.
+ * packages.xml has one child per package, shared user, permission and key set (< 20,000, twice
+ * that counting the whitespace between them); the largest per-package lists have a few hundred.
+ * Either cap refusing a file means it is not a real packages.xml.
  */
-export const MAX_XML_CHILDREN = MAX_APPS_PER_INPUT * 2;
+export const MAX_XML_CHILDREN = 150_000;
 
 /**
  * Binary plists: most bytes of decoded strings and data, counting every reference again (an offset

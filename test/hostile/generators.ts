@@ -403,9 +403,9 @@ export const hostileCases = async (scale = 1): Promise<HostileCase[]> => {
       parser: 'packages-xml',
       file: 'packages-many.xml',
       bytes: text(
-        `<?xml version="1.0" encoding="utf-8" standalone="yes" ?>\n<packages>\n${repeat(Math.round(210_000 * scale), (i) => `<package name="com.flood.a${i}"/>\n`)}</packages>\n`,
+        `<?xml version="1.0" encoding="utf-8" standalone="yes" ?>\n<packages>\n${repeat(Math.round(160_000 * scale), (i) => `<package name="com.flood.a${i}"/>\n`)}</packages>\n`,
       ),
-      error: /more than 200000 children|more than 100000 <package>/,
+      error: /more than 150000 children|more than 100000 <package>/,
     },
     {
       name: 'ABX: duplicate-attribute check on 65k attributes',
@@ -421,8 +421,8 @@ export const hostileCases = async (scale = 1): Promise<HostileCase[]> => {
       name: 'ABX: too many packages',
       parser: 'abx',
       file: 'packages-many.abx',
-      bytes: abxManyPackages(Math.round(250_000 * scale)),
-      error: /more than 200000 children/,
+      bytes: abxManyPackages(Math.round(160_000 * scale)),
+      error: /more than 150000 children/,
     },
     {
       name: 'APK ZIP: manifest bomb',
