@@ -95,5 +95,12 @@ export const MAX_ARSC_RESOLVE_STEPS = 10_000;
  */
 export const MAX_RULE_PATTERN_LENGTH = 4_096;
 
+/**
+ * Largest single read from an APK or IPA (one entry, the central directory, the signing block).
+ * Large enough for the biggest real resources.arsc (tens of MB in games); entries have their own,
+ * smaller limits (a manifest 16 MB, an Info.plist 8 MB).
+ */
+export const MAX_SINGLE_READ_BYTES = 96 * MiB;
+
 /** Most bytes taken from one device-tool call (adb, ideviceinstaller) before it is stopped. */
 export const MAX_TOOL_OUTPUT_BYTES = 64 * MiB;

@@ -10,11 +10,13 @@ import {
   MAX_LINE_BYTES,
   MAX_LISTING_LINES,
   MAX_PLIST_DECODED_BYTES,
+  MAX_PLIST_VALUES,
 } from '../../src/limits.js';
 import { parseAbx } from '../../src/parsers/abx.js';
 import { newResolveBudget, parseArsc, resolveString } from '../../src/parsers/arsc.js';
 import { decodedBytesBudget, parseBinaryPlist } from '../../src/parsers/bplist.js';
 import { parsePackagesXml } from '../../src/parsers/packages-xml.js';
+import { parsePlistXml } from '../../src/parsers/plist.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../src/parsers/xml.js';
 import {
   checkPackagePattern,
@@ -45,6 +47,14 @@ describe('binary plist: decoded bytes are counted per reference', () => {
     expect(decodedBytesBudget(10)).toBe(1024 * 1024);
     expect(decodedBytesBudget(1_000_000)).toBe(8_000_000);
     expect(decodedBytesBudget(100_000_000)).toBe(MAX_PLIST_DECODED_BYTES);
+  });
+});
+
+describe('XML plist: values are counted', () => {
+  it(`refuses more than ${MAX_PLIST_VALUES} values, accepts that many`, () => {
+    const plist = (n: number) => `<plist version="1.0"><array>${'<true/>'.repeat(n)}</array></plist>`;
+    expect(() => parsePlistXml(plist(MAX_PLIST_VALUES))).toThrow(/more than 1000000 values/);
+    expect((parsePlistXml(plist(MAX_PLIST_VALUES - 1)) as boolean[]).length).toBe(MAX_PLIST_VALUES - 1);
   });
 });
 
