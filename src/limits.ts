@@ -90,10 +90,10 @@ export const MAX_PLIST_VALUES = 1_000_000;
 export const MAX_ARSC_RESOLVE_STEPS = 10_000;
 
 /**
- * Rule regular expressions run on RE2 (linear time); their compiled program is bounded too, so a
- * rule cannot make every match expensive. Real rule patterns are under 200 characters.
+ * Longest rule pattern (package glob or `/regex/`). Rule regexes run on RE2, linear in the value's
+ * length, but the compiled program grows with the pattern; real patterns are under 100 characters.
  */
-export const MAX_RULE_PATTERN_LENGTH = 4_096;
+export const MAX_RULE_PATTERN_LENGTH = 512;
 
 /**
  * Largest single read from an APK or IPA (one entry, the central directory, the signing block).
@@ -101,6 +101,3 @@ export const MAX_RULE_PATTERN_LENGTH = 4_096;
  * smaller limits (a manifest 16 MB, an Info.plist 8 MB).
  */
 export const MAX_SINGLE_READ_BYTES = 96 * MiB;
-
-/** Most bytes taken from one device-tool call (adb, ideviceinstaller) before it is stopped. */
-export const MAX_TOOL_OUTPUT_BYTES = 64 * MiB;

@@ -11,6 +11,7 @@
  */
 
 import { RE2JS } from 're2js';
+import { MAX_RULE_PATTERN_LENGTH } from '../limits.js';
 
 /** A compiled linear-time regular expression; `test` searches like `RegExp.prototype.test`. */
 export interface LinearRegex {
@@ -24,7 +25,7 @@ export type PackagePattern =
   | { kind: 'regex'; source: string; regex: LinearRegex };
 
 const REGEX_FORM = /^\/(.+)\/([imsu]*)$/s;
-const MAX_PATTERN = 512;
+const MAX_PATTERN = MAX_RULE_PATTERN_LENGTH;
 
 const re2Flags = (flags: string): number =>
   (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) |

@@ -93,6 +93,50 @@ describe.skipIf(!existsSync(TIME))(
       }
     });
 
+    it('rule regexes: /(a+)+$/ against a 50,000-character package id (RE2, linear)', () => {
+      const dir = path.join(scratch, 'redos');
+      mkdirSync(dir);
+      writeFileSync(
+        path.join(dir, 'redos.yaml'),
+        'name: redos\nrules:\n  - id: redos.r\n    title: t\n    severity: high\n    message: m\n    match:\n      - package: ["/(a+)+$/"]\n',
+      );
+      const listing = path.join(dir, 'listing.txt');
+      // A valid id: the old engine took 16 s on 26 a's here, doubling with each one more.
+      writeFileSync(listing, `package:com.${'a'.repeat(50_000)}b\npackage:com.tencent.mm\n`);
+      const timeFile = path.join(dir, 'time');
+      const r = spawnSync(
+        TIME,
+        [
+          '-f',
+          '%e %M',
+          '-o',
+          timeFile,
+          process.execPath,
+          BIN,
+          'scan',
+          listing,
+          '-r',
+          'ca-gov',
+          '-r',
+          path.join(dir, 'redos.yaml'),
+          '--format',
+          'json',
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, CI: 'true' }, timeout: 60_000 },
+      );
+      const [seconds, rssKb] = readFileSync(timeFile, 'utf8')
+        .trim()
+        .split('\n')
+        .pop()!
+        .split(' ')
+        .map(Number);
+      expect(seconds).toBeLessThan(MAX_SECONDS);
+      expect(rssKb).toBeLessThan(MAX_RSS_KB);
+      expect(r.status).toBe(1);
+      const report = JSON.parse(r.stdout) as JsonReport;
+      expect(report.findings.map((f) => f.app.id)).toEqual(['com.tencent.mm']);
+    });
+
     it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
       const dir = path.join(scratch, c.file.replace(/\W/g, '-'));
       mkdirSync(dir);
