@@ -138,6 +138,17 @@ describe('rule regexes run in linear time (RE2)', () => {
     expect(checkPackagePattern('/^com\\.tencent\\.(mm|xin)$/i')).toBeUndefined();
   });
 
+  it('the literal prefilter never changes an answer', () => {
+    const glob = compileTextGlob('*Tencent*Co?');
+    expect(glob.test('Shenzhen TENCENT Computer Co.')).toBe(true);
+    expect(glob.test('Shenzhen Tencent Computer Ltd')).toBe(false);
+    // U+017F (long s) case-folds to "s" in RE2: a non-ASCII value skips the lowercase prefilter.
+    expect(compileTextGlob('*soft*').test('Micro\u017Foft')).toBe(true);
+    expect(compileTextGlob('*\u017Fx').test('abSX')).toBe(true);
+    expect(matchesPattern(compilePackagePattern('com.*.mm'), 'com.tencent.mm')).toBe(true);
+    expect(matchesPattern(compilePackagePattern('com.*.mm'), 'com.tencent.mmx')).toBe(false);
+  });
+
   it('flags keep their meaning', () => {
     expect(matchesPattern(compilePackagePattern('/^COM\\.X$/i'), 'com.x')).toBe(true);
     expect(matchesPattern(compilePackagePattern('/^COM\\.X$/'), 'com.x')).toBe(false);
