@@ -69,6 +69,16 @@ const describe = (error: unknown): string =>
       ? error.message
       : String(error);
 
+/** A target with more apps than any device has is refused rather than reported (src/limits.ts). */
+const capApps = (target: TargetResult): TargetResult =>
+  target.apps.length > MAX_APPS_PER_INPUT
+    ? failedTarget(
+        target.id,
+        target.kind,
+        `refused: more than ${MAX_APPS_PER_INPUT} apps (${target.apps.length}); a phone has fewer than 3,000`,
+      )
+    : target;
+
 /** Turn listing bytes into targets. Shared by files and stdin. */
 export const readListingBytes = (
   bytes: Uint8Array,
@@ -95,7 +105,7 @@ export const readListingBytes = (
   if (tooBig) return [failedTarget(id, kind, `refused: ${tooBig}`)];
   if (looksLikeInventory(text)) {
     try {
-      return parseInventory(text, path);
+      return parseInventory(text, path).map(capApps);
     } catch (error) {
       return [failedTarget(id, 'inventory', describe(error))];
     }
@@ -115,7 +125,7 @@ export const readListingBytes = (
     if (parsed.partial) target.error = parsed.partial;
     if (parsed.device) target.device = parsed.device;
     if (parsed.profiles) target.profiles = parsed.profiles;
-    return [target];
+    return [capApps(target)];
   } catch (error) {
     return [failedTarget(id, kind, describe(error))];
   }

@@ -24,7 +24,7 @@ import {
   compileTextGlob,
   matchesPattern,
 } from '../../src/ruleset/pattern.js';
-import { listingBoundsProblem } from '../../src/sources/listing.js';
+import { listingBoundsProblem, readListingBytes } from '../../src/sources/listing.js';
 import { AbxWriter } from '../image/abx-writer.js';
 import { abxManyPackages, aliasingBplist, arscFanOut } from './generators.js';
 
@@ -157,6 +157,13 @@ describe('rule regexes run in linear time (RE2)', () => {
 });
 
 describe('listing bounds are checked in one pass before parsing', () => {
+  it('an androidqf packages.json with more apps than the limit is refused after parsing', () => {
+    const json = `[${Array.from({ length: MAX_APPS_PER_INPUT + 1 }, (_, i) => `{"name":"com.a.b${i}","files":[]}`).join(',')}]`;
+    const [target] = readListingBytes(new TextEncoder().encode(json), 'qf', 'qf', 'listing');
+    expect(target?.status).toBe('failed');
+    expect(target?.error).toMatch(/more than 100000 apps \(100001\)/);
+  });
+
   it('accepts a real-sized listing', () => {
     expect(listingBoundsProblem('package:com.a.b\npackage:com.c.d\n'.repeat(3_000))).toBeUndefined();
   });
