@@ -8,6 +8,7 @@ import type { Finding, TargetResult, WaiverRef, WaiverStatus } from './model.js'
 import {
   compilePackagePattern,
   compileTextGlob,
+  type LinearRegex,
   matchesPattern,
   type PackagePattern,
 } from './ruleset/pattern.js';
@@ -68,9 +69,9 @@ export const parseWaivers = (text: string, file: string): Waiver[] => {
 
 interface CompiledWaiver {
   waiver: Waiver;
-  rule?: RegExp[];
+  rule?: LinearRegex[];
   app?: PackagePattern[];
-  device?: RegExp[];
+  device?: LinearRegex[];
   expired: boolean;
   uses: number;
 }

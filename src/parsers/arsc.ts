@@ -1,3 +1,4 @@
+import { MAX_ARSC_RESOLVE_STEPS } from '../limits.js';
 import {
   CHUNK,
   type Chunk,
@@ -208,36 +209,98 @@ export interface ResolvedString {
 
 const MAX_REFERENCE_DEPTH = 8;
 
-const valueToString = (table: ResourceTable, v: TypedValue, depth: number): string | undefined => {
+/**
+ * Work shared by one resolution: the references on the current path (a reference back to itself
+ * or to an ancestor is a cycle, not a label) and a step budget counting every entry lookup, so
+ * that K configurations each referring to K others cannot cost K^depth (see src/limits.ts).
+ */
+export interface ResolveBudget {
+  /** Entry lookups left; resolution stops (label missing) when it reaches 0. */
+  steps: number;
+  /** Lookups made, for tests. */
+  used: number;
+  /** Resolved values per id, so a shared reference is only resolved once. */
+  memo: Map<number, ResolvedString>;
+  /** Ids being resolved on the current path. */
+  path: Set<number>;
+}
+
+export const newResolveBudget = (steps = MAX_ARSC_RESOLVE_STEPS): ResolveBudget => ({
+  steps,
+  used: 0,
+  memo: new Map(),
+  path: new Set(),
+});
+
+const valueToString = (
+  table: ResourceTable,
+  v: TypedValue,
+  depth: number,
+  budget: ResolveBudget,
+): string | undefined => {
   if (v.type === VALUE_TYPE.STRING) return table.string(v.data);
   if (
     (v.type === VALUE_TYPE.REFERENCE || v.type === VALUE_TYPE.DYNAMIC_REFERENCE) &&
     depth < MAX_REFERENCE_DEPTH
   ) {
     if (v.data === 0) return undefined;
-    return resolveString(table, v.data >>> 0, depth + 1).value;
+    return resolveWithin(table, v.data >>> 0, depth + 1, budget).value;
   }
   return undefined;
 };
 
-/** Resolve a string resource the way a device with no particular configuration would, plus its locales. */
-export function resolveString(table: ResourceTable, id: number, depth = 0): ResolvedString {
-  const values = table.values(id);
-  const locales: Record<string, string> = {};
-  let best: { rank: number; value: string } | undefined;
-  for (const { config, value } of values) {
-    const text = valueToString(table, value, depth);
-    if (text === undefined) continue;
-    if (config.locale === '') {
-      const rank = config.localeOnly ? 0 : 1;
-      if (!best || rank < best.rank) best = { rank, value: text };
-    } else if (config.localeOnly && !(config.locale in locales)) {
-      locales[config.locale] = text;
+const resolveWithin = (
+  table: ResourceTable,
+  id: number,
+  depth: number,
+  budget: ResolveBudget,
+): ResolvedString => {
+  const memo = budget.memo.get(id);
+  if (memo) return memo;
+  // A cycle or an exhausted budget leaves the label missing, never an error or a stall.
+  if (budget.path.has(id) || budget.steps <= 0) return { locales: {} };
+  budget.steps -= 1;
+  budget.used += 1;
+  budget.path.add(id);
+  try {
+    const values = table.values(id);
+    const locales: Record<string, string> = {};
+    let best: { rank: number; value: string } | undefined;
+    for (const { config, value } of values) {
+      if (budget.steps <= 0) break;
+      budget.steps -= 1;
+      budget.used += 1;
+      const text = valueToString(table, value, depth, budget);
+      if (text === undefined) continue;
+      if (config.locale === '') {
+        const rank = config.localeOnly ? 0 : 1;
+        if (!best || rank < best.rank) best = { rank, value: text };
+      } else if (config.localeOnly && !(config.locale in locales)) {
+        locales[config.locale] = text;
+      }
     }
+    const out: ResolvedString = { locales };
+    if (best) out.value = best.value;
+    // Memoise only complete answers: one cut short by a cycle on this path may differ elsewhere,
+    // but recomputing it is bounded by the budget anyway.
+    if (budget.steps > 0) budget.memo.set(id, out);
+    return out;
+  } finally {
+    budget.path.delete(id);
   }
-  const out: ResolvedString = { locales };
-  if (best) out.value = best.value;
-  return out;
+};
+
+/**
+ * Resolve a string resource the way a device with no particular configuration would, plus its
+ * locales. References are followed at most MAX_REFERENCE_DEPTH deep, never around a cycle, and
+ * within a step budget; a label that cannot be resolved within it is missing.
+ */
+export function resolveString(
+  table: ResourceTable,
+  id: number,
+  budget: ResolveBudget = newResolveBudget(),
+): ResolvedString {
+  return resolveWithin(table, id, 0, budget);
 }
 
 export { formatReference };

@@ -7,6 +7,12 @@
  * objects can refer to each other, so cycles are detected and total expansion is bounded (a DAG of
  * shared arrays can otherwise expand exponentially).
  */
+import {
+  MAX_PLIST_DECODED_BYTES,
+  MAX_PLIST_VALUES,
+  PLIST_DECODED_BYTES_FLOOR,
+  PLIST_DECODED_BYTES_PER_INPUT_BYTE,
+} from '../limits.js';
 import type { PlistValue } from './plist.js';
 import { ParseError } from './types.js';
 
@@ -17,13 +23,25 @@ export interface BinaryPlistLimits {
   maxValues: number;
   /** Most bytes copied into `data` values in total. */
   maxDataBytes: number;
+  /**
+   * Most bytes of strings and data produced in total, counting every reference to the same object
+   * again; undefined means a few times the input size (see src/limits.ts).
+   */
+  maxDecodedBytes?: number;
 }
 
 export const DEFAULT_BPLIST_LIMITS: BinaryPlistLimits = {
   maxDepth: 64,
-  maxValues: 1_000_000,
-  maxDataBytes: 64 * 1024 * 1024,
+  maxValues: MAX_PLIST_VALUES,
+  maxDataBytes: MAX_PLIST_DECODED_BYTES,
 };
+
+/** The decoded-bytes budget for an input of `size` bytes. */
+export const decodedBytesBudget = (size: number): number =>
+  Math.min(
+    MAX_PLIST_DECODED_BYTES,
+    Math.max(PLIST_DECODED_BYTES_FLOOR, size * PLIST_DECODED_BYTES_PER_INPUT_BYTE),
+  );
 
 const MAGIC = 'bplist0';
 const HEADER_SIZE = 8;
@@ -113,9 +131,21 @@ export const parseBinaryPlist = (
   const objectsEnd = tableOffset;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const inProgress = new Set<number>();
+  // Keyed by offset, not by reference: an offset table may point many references at one object.
   const stringCache = new Map<number, string>();
+  const maxDecoded = limits.maxDecodedBytes ?? decodedBytesBudget(bytes.length);
   let values = 0;
   let dataBytes = 0;
+  let decodedBytes = 0;
+  /** Every string or data value handed out counts, cached or not: callers may copy each one. */
+  const spend = (n: number, at: number): void => {
+    decodedBytes += n;
+    if (decodedBytes > maxDecoded) {
+      throw new ParseError(
+        `binary plist: more than ${maxDecoded} bytes of strings and data (object at ${at}; shared objects expand too far)`,
+      );
+    }
+  };
 
   const objectOffset = (ref: number): number => {
     if (ref >= numObjects) throw new ParseError(`binary plist: object reference ${ref} >= ${numObjects}`);
@@ -174,9 +204,12 @@ export const parseBinaryPlist = (
         `binary plist: more than ${limits.maxValues} values (shared objects expand too far)`,
       );
     }
-    const cached = stringCache.get(ref);
-    if (cached !== undefined) return cached;
     const at = objectOffset(ref);
+    const cached = stringCache.get(at);
+    if (cached !== undefined) {
+      spend(cached.length, at);
+      return cached;
+    }
     const marker = bytes[at] ?? 0;
     const type = marker >> 4;
     const nibble = marker & 0x0f;
@@ -210,6 +243,7 @@ export const parseBinaryPlist = (
       case 0x4: {
         const { count, start } = readCount(at, nibble);
         need(start, count, 'data');
+        spend(count, at);
         dataBytes += count;
         if (dataBytes > limits.maxDataBytes) {
           throw new ParseError(`binary plist: more than ${limits.maxDataBytes} bytes of data`);
@@ -223,12 +257,14 @@ export const parseBinaryPlist = (
         let text: string;
         if (type === 0x6) {
           need(start, count * 2, 'UTF-16 string');
+          spend(count * 2, at);
           text = decodeUtf16Be(bytes, start, count);
         } else {
           need(start, count, 'string');
+          spend(count, at);
           text = (type === 0x5 ? latin1 : utf8).decode(bytes.subarray(start, start + count));
         }
-        stringCache.set(ref, text);
+        stringCache.set(at, text);
         return text;
       }
       case 0x8: {

@@ -5,6 +5,7 @@
  * so keys are collected from the whole file before any package is resolved.
  */
 import { createHash } from 'node:crypto';
+import { MAX_APPS_PER_INPUT, MAX_PACKAGES_XML_BYTES } from '../limits.js';
 import type { AppRecord, DeviceFacts, Diagnostic } from '../model.js';
 import { isAbx, parseAbx } from './abx.js';
 import type { ParseContext, ParsedInventory } from './types.js';
@@ -32,7 +33,11 @@ export const isSystemCodePath = (codePath: string): boolean =>
   SYSTEM_PARTITIONS.some((prefix) => codePath.startsWith(prefix) || `${codePath}/` === prefix);
 
 /** packages.xml nests at most five levels; leave room without allowing pathological depth. */
-const PACKAGES_XML_LIMITS: XmlLimits = { ...DEFAULT_XML_LIMITS, maxDepth: 64 };
+const PACKAGES_XML_LIMITS: XmlLimits = {
+  ...DEFAULT_XML_LIMITS,
+  maxDepth: 64,
+  maxBytes: MAX_PACKAGES_XML_BYTES,
+};
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -164,6 +169,7 @@ const certsOf = (
 ): string[] => {
   if (!sigs) return [];
   const out: string[] = [];
+  const seen = new Set<string>();
   for (const cert of childElements(sigs, 'cert')) {
     const index = intAttribute(cert, 'index');
     const digest = index === undefined ? undefined : table.digests.get(index);
@@ -175,7 +181,9 @@ const certsOf = (
       });
       continue;
     }
-    if (!out.includes(digest)) out.push(digest);
+    if (seen.has(digest)) continue;
+    seen.add(digest);
+    out.push(digest);
   }
   return out;
 };
@@ -240,7 +248,12 @@ export const parsePackagesXml = (bytes: Uint8Array, ctx: ParseContext): ParsedIn
 
   const apps: AppRecord[] = [];
   const seen = new Set<string>();
-  for (const pkg of childElements(root, 'package')) {
+  const packages = childElements(root, 'package');
+  if (packages.length > MAX_APPS_PER_INPUT) {
+    // A phone has fewer than 3,000 packages: this is not a device's packages.xml (see src/limits.ts).
+    throw new ParseError(`more than ${MAX_APPS_PER_INPUT} <package> elements (${packages.length})`);
+  }
+  for (const pkg of packages) {
     const id = attributeValue(pkg, 'name');
     if (!id) {
       diagnostics.push({
@@ -272,9 +285,8 @@ export const parsePackagesXml = (bytes: Uint8Array, ctx: ParseContext): ParsedIn
     if (certs.length === 0 && shared) certs = shared.certs;
     // <pastSigs> (inside <sigs>) is the rotation lineage, oldest first, ending with the current signer.
     const pastSigs = (sigs && childElements(sigs, 'pastSigs')[0]) ?? childElements(pkg, 'pastSigs')[0];
-    const past = certsOf(pastSigs, table, `package ${id}`, where, diagnostics).filter(
-      (d) => !certs.includes(d),
-    );
+    const current = new Set(certs);
+    const past = certsOf(pastSigs, table, `package ${id}`, where, diagnostics).filter((d) => !current.has(d));
 
     const flagSystem = flags === undefined ? undefined : (flags & FLAG_SYSTEM) !== 0;
     const pathSystem = codePath === undefined ? undefined : isSystemCodePath(codePath);

@@ -4,6 +4,7 @@
  * explicit stack instead of recursion. The binary-plist parser (bplist.ts) returns the same type.
  */
 
+import { MAX_DOCUMENT_BYTES, MAX_PLIST_VALUES } from '../limits.js';
 import { lineAt, preview } from './text.js';
 import { ParseError } from './types.js';
 
@@ -24,10 +25,13 @@ export interface XmlPlistOptions {
   maxDepth?: number;
   /** Largest accepted document, in characters. */
   maxLength?: number;
+  /** Most values (strings, numbers, arrays, dicts …) in the document. */
+  maxValues?: number;
 }
 
 const DEFAULT_MAX_DEPTH = 64;
-const DEFAULT_MAX_LENGTH = 256 * 1024 * 1024;
+/** See src/limits.ts: documents larger than this are not device output. */
+const DEFAULT_MAX_LENGTH = MAX_DOCUMENT_BYTES;
 
 /** True when the text starts like an XML plist (after whitespace and an optional BOM). */
 export function looksLikeXmlPlist(text: string): boolean {
@@ -76,7 +80,11 @@ export function parsePlistXml(text: string, options: XmlPlistOptions = {}): Plis
   let inPlist = false;
   let plistClosed = false;
 
+  // Each value costs an object or a string: 32 MB of `<dict/>` would otherwise be 2.5 M objects.
+  const maxValues = options.maxValues ?? MAX_PLIST_VALUES;
+  let values = 0;
   const place = (value: PlistValue, at: number): void => {
+    if (++values > maxValues) fail(`XML plist has more than ${maxValues} values`, at);
     const top = stack[stack.length - 1];
     if (top === undefined) {
       if (rootSet) fail('more than one top-level value in XML plist', at);

@@ -5,6 +5,7 @@
  * outright: no DTD means no entity expansion (billion laughs) and no external entities.
  * Both this reader and the ABX reader build the same element tree.
  */
+import { MAX_DOCUMENT_BYTES, MAX_XML_CHILDREN, MAX_XML_NODES } from '../limits.js';
 import { ParseError } from './types.js';
 
 /** One attribute. `bytes` is set when the binary form carried raw bytes (ABX BYTES_HEX/BASE64). */
@@ -35,12 +36,16 @@ export interface XmlLimits {
   maxNodes: number;
   /** Largest input accepted, in bytes (or UTF-16 units for text). */
   maxBytes: number;
+  /** Most children (elements and text) directly under one element; unset means MAX_XML_CHILDREN. */
+  maxChildren?: number;
 }
 
+/** See src/limits.ts for why these values. */
 export const DEFAULT_XML_LIMITS: XmlLimits = {
   maxDepth: 256,
-  maxNodes: 5_000_000,
-  maxBytes: 256 * 1024 * 1024,
+  maxNodes: MAX_XML_NODES,
+  maxBytes: MAX_DOCUMENT_BYTES,
+  maxChildren: MAX_XML_CHILDREN,
 };
 
 export const getAttribute = (element: XmlElement, name: string): XmlAttribute | undefined =>
@@ -66,6 +71,12 @@ export class XmlTreeBuilder {
   private readonly stack: XmlElement[] = [];
   private root: XmlElement | undefined;
   private nodes = 0;
+  /** Attribute names of the open elements, so duplicate checks cost O(1) rather than O(attributes). */
+  private readonly attributeNames = new WeakMap<XmlElement, Set<string>>();
+  /** Work done so far (nodes counted); tests use it to assert budgets. */
+  get work(): number {
+    return this.nodes;
+  }
 
   constructor(
     private readonly limits: XmlLimits,
@@ -96,7 +107,7 @@ export class XmlTreeBuilder {
     this.count(1);
     const element: XmlElement = { name, attributes: [], children: [] };
     if (line !== undefined) element.line = line;
-    if (parent) parent.children.push(element);
+    if (parent) this.addChild(parent, element);
     else this.root = element;
     this.stack.push(element);
     return element;
@@ -106,10 +117,24 @@ export class XmlTreeBuilder {
     const current = this.stack[this.stack.length - 1];
     if (!current) throw this.where(`attribute "${attribute.name}" outside any element`);
     this.count(1);
-    if (current.attributes.some((a) => a.name === attribute.name)) {
+    let names = this.attributeNames.get(current);
+    if (!names) {
+      names = new Set(current.attributes.map((a) => a.name));
+      this.attributeNames.set(current, names);
+    }
+    if (names.has(attribute.name)) {
       throw this.where(`duplicate attribute "${attribute.name}" on <${current.name}>`);
     }
+    names.add(attribute.name);
     current.attributes.push(attribute);
+  }
+
+  private addChild(parent: XmlElement, child: XmlNode): void {
+    const max = this.limits.maxChildren ?? MAX_XML_CHILDREN;
+    if (parent.children.length >= max) {
+      throw this.where(`<${parent.name}> has more than ${max} children`);
+    }
+    parent.children.push(child);
   }
 
   text(text: string): void {
@@ -126,12 +151,13 @@ export class XmlTreeBuilder {
       return;
     }
     this.count(1);
-    current.children.push(text);
+    this.addChild(current, text);
   }
 
   end(name: string): void {
     const current = this.stack.pop();
     if (!current) throw this.where(`end tag </${name}> without a start tag`);
+    this.attributeNames.delete(current);
     if (current.name !== name) {
       throw this.where(`end tag </${name}> does not match <${current.name}>`);
     }

@@ -1,22 +1,60 @@
 /**
+ * Package-id patterns and text globs. Every regular expression (rule `/…/` patterns and the
+ * expressions globs compile to) runs on re2js, a port of RE2: matching is linear in the length of
+ * the value, so a package id or publisher name chosen by whoever controls a scanned device cannot
+ * make a rule backtrack for minutes (`/(a+)+$/`). RE2 has no backreferences or lookaround; patterns
+ * using them are refused when rules are loaded or validated.
+ *
  * Package-id patterns. Globs work on dot-separated segments: `com.tencent.*` must not match
  * `com.tencentx.app`, so a lone `*` segment means "one or more whole segments" and a `*` inside a
  * segment never crosses a dot.
  */
 
+import { RE2JS } from 're2js';
+import { MAX_RULE_PATTERN_LENGTH } from '../limits.js';
+
+/** A compiled linear-time regular expression; `test` searches like `RegExp.prototype.test`. */
+export interface LinearRegex {
+  readonly source: string;
+  test(value: string): boolean;
+}
+
 export type PackagePattern =
   | { kind: 'exact'; source: string; value: string }
-  | { kind: 'glob'; source: string; regex: RegExp; prefix: string }
-  | { kind: 'regex'; source: string; regex: RegExp };
+  | { kind: 'glob'; source: string; regex: LinearRegex; prefix: string }
+  | { kind: 'regex'; source: string; regex: LinearRegex };
 
 const REGEX_FORM = /^\/(.+)\/([imsu]*)$/s;
-const MAX_PATTERN = 512;
+const MAX_PATTERN = MAX_RULE_PATTERN_LENGTH;
+
+const re2Flags = (flags: string): number =>
+  (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) |
+  (flags.includes('s') ? RE2JS.DOTALL : 0) |
+  (flags.includes('m') ? RE2JS.MULTILINE : 0);
+// `u` needs nothing: RE2 always matches by code point.
+
+/** Compiles on RE2; throws (RE2JSSyntaxException) for syntax RE2 does not have. */
+export const compileLinearRegex = (source: string, flags = ''): LinearRegex => {
+  const compiled = RE2JS.compile(source, re2Flags(flags));
+  return { source, test: (value: string) => compiled.matcher(value).find() };
+};
+
+/** Why RE2 refuses a regular expression, or undefined when it compiles. */
+export const linearRegexProblem = (source: string, flags = ''): string | undefined => {
+  try {
+    compileLinearRegex(source, flags);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return `is not supported by the linear-time regex engine (RE2; no backreferences, lookahead or lookbehind): ${message}`;
+  }
+};
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export const compilePackagePattern = (source: string): PackagePattern => {
   const regexForm = REGEX_FORM.exec(source);
-  if (regexForm) return { kind: 'regex', source, regex: new RegExp(regexForm[1]!, regexForm[2]) };
+  if (regexForm) return { kind: 'regex', source, regex: compileLinearRegex(regexForm[1]!, regexForm[2]) };
   if (!source.includes('*') && !source.includes('?')) return { kind: 'exact', source, value: source };
   const segments = source.split('.');
   const literal: string[] = [];
@@ -33,7 +71,33 @@ export const compilePackagePattern = (source: string): PackagePattern => {
         .join('');
     })
     .join('\\.');
-  return { kind: 'glob', source, regex: new RegExp(`^${body}$`), prefix: literal.join('.') };
+  const regex = withLiterals(compileLinearRegex(`^${body}$`), source.split(/[*?]/), false);
+  return { kind: 'glob', source, regex, prefix: literal.join('.') };
+};
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Runs RE2 only when every literal run of the glob occurs in the value: a necessary condition
+ * that is a plain substring search, so the common non-matching app costs what native matching
+ * did (RE2 in JavaScript is ~20x slower per call than V8's engine). Case-insensitive globs compare
+ * lowercase and only for ASCII values, where lowercase comparison is exactly RE2's case folding.
+ */
+const withLiterals = (regex: LinearRegex, parts: string[], ignoreCase: boolean): LinearRegex => {
+  // Non-ASCII literals may case-fold to ASCII (U+017F to "s"), so they are left to RE2.
+  const literals = parts
+    .filter((p) => p !== '' && (!ignoreCase || ASCII.test(p)))
+    .map((p) => (ignoreCase ? p.toLowerCase() : p));
+  if (literals.length === 0) return regex;
+  return {
+    source: regex.source,
+    test: (value: string): boolean => {
+      if (!ignoreCase) return literals.every((l) => value.includes(l)) && regex.test(value);
+      if (!ASCII.test(value)) return regex.test(value);
+      const lower = value.toLowerCase();
+      return literals.every((l) => lower.includes(l)) && regex.test(value);
+    },
+  };
 };
 
 /** Validation message for a pattern, or undefined when it is usable. */
@@ -47,7 +111,8 @@ export const checkPackagePattern = (source: string): string | undefined => {
     } catch (error) {
       return `invalid regular expression ${source}: ${(error as Error).message}`;
     }
-    return undefined;
+    const problem = linearRegexProblem(regexForm[1]!, regexForm[2]);
+    return problem === undefined ? undefined : `regular expression ${source} ${problem}`;
   }
   if (source.startsWith('/')) return `"${source}" looks like a regex but is not closed with "/"`;
   if (/\s/.test(source)) return `"${source}" contains white space`;
@@ -67,12 +132,14 @@ export const matchesPattern = (pattern: PackagePattern, value: string): boolean 
   }
 };
 
-/** Case-insensitive glob on free text (publisher names): `*` any run, `?` one character. */
-export const compileTextGlob = (source: string): RegExp =>
-  new RegExp(
-    `^${source
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegex(c)))
-      .join('')}$`,
-    'is',
-  );
+/**
+ * Case-insensitive glob on free text (publisher names): `*` any run, `?` one character. On RE2,
+ * because `*a*a*a*…` on a backtracking engine is polynomial in the name's length.
+ */
+export const compileTextGlob = (source: string): LinearRegex => {
+  const body = source
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegex(c)))
+    .join('');
+  return withLiterals(compileLinearRegex(`^${body}$`, 'is'), source.split(/[*?]/), true);
+};

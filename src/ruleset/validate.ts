@@ -33,6 +33,8 @@ class Walker {
   readonly positions = new Map<string, { line: number; col: number }>();
   private visited = 0;
   private aborted = false;
+  /** `id` of the innermost mapping being walked that has one (a rule), to name it in check messages. */
+  private owner: string | undefined;
 
   constructor(
     private readonly file: string,
@@ -90,7 +92,7 @@ class Walker {
           return undefined;
         }
         const message = spec.check?.(text);
-        if (message) this.problem(at, `${where}: ${message}`);
+        if (message) this.problem(at, `${where}: ${message}${this.ownerSuffix()}`);
         return text;
       }
       case 'strings': {
@@ -109,7 +111,7 @@ class Walker {
           }
           const text = String(itemNode.value);
           const message = spec.check?.(text);
-          if (message) this.problem(item as Node, `${where}: ${message}`);
+          if (message) this.problem(item as Node, `${where}: ${message}${this.ownerSuffix()}`);
           this.positions.set(`${path}.${i}`, this.pos(item as Node));
           out.push(text);
         });
@@ -184,6 +186,10 @@ class Walker {
     }
   }
 
+  private ownerSuffix(): string {
+    return this.owner === undefined ? '' : ` (rule "${this.owner}")`;
+  }
+
   private object(
     node: Node | null,
     at: Node,
@@ -195,6 +201,26 @@ class Walker {
       this.problem(at, `${where} must be a mapping`);
       return undefined;
     }
+    const outer = this.owner;
+    const idPair = spec.fields.id
+      ? node.items.find((p) => isScalar(p.key) && p.key.value === 'id')
+      : undefined;
+    if (idPair && isScalar(idPair.value) && typeof idPair.value.value === 'string')
+      this.owner = idPair.value.value;
+    try {
+      return this.objectFields(node, at, spec, path, where);
+    } finally {
+      this.owner = outer;
+    }
+  }
+
+  private objectFields(
+    node: Node & { items: Array<{ key: unknown; value: unknown }> },
+    at: Node,
+    spec: ObjectSpec,
+    path: string,
+    where: string,
+  ): Value | undefined {
     const out: Record<string, Value> = {};
     for (const pair of node.items) {
       const keyNode = pair.key as Node;

@@ -1,4 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
+import { MAX_SINGLE_READ_BYTES } from '../limits.js';
 import { ParseError } from '../parsers/types.js';
 
 /** Random access to a file (or any byte source) with bounded reads and a count of bytes read. */
@@ -11,8 +12,8 @@ export interface ByteReader {
   close(): Promise<void>;
 }
 
-/** No single read may exceed this: large enough for a big resources.arsc, small enough to be safe. */
-export const DEFAULT_MAX_READ = 96 * 1024 * 1024;
+/** No single read may exceed this (see src/limits.ts). */
+export const DEFAULT_MAX_READ = MAX_SINGLE_READ_BYTES;
 
 const checkRange = (size: number, offset: number, length: number, max: number, what: string): void => {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {

@@ -7,11 +7,12 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { describeError } from '../errors.js';
+import { MAX_DOCUMENT_BYTES } from '../limits.js';
 import { failedTarget, type SkippedInput, type TargetResult } from '../model.js';
 import { isReportWithoutInventory, looksLikeInventory } from '../parsers/inventory.js';
 import { notAppData } from '../parsers/not-app-data.js';
 import type { PackedTargetFindings } from '../target-findings.js';
-import { fallbackTextReader, takesBytes } from './listing.js';
+import { fallbackTextReader, listingBoundsProblem, takesBytes } from './listing.js';
 import type { ListingPool, PooledTarget } from './listing-pool.js';
 import type { FileReader, FolderReader, SourceContext } from './types.js';
 import { type ExcludeMatcher, identity, walkFolder } from './walk.js';
@@ -100,8 +101,12 @@ const UNRECOGNISED =
   'not a recognised device listing, inventory, APK, IPA, backup Info.plist or packages.xml';
 
 /** Reads the rest of a file whose first read was not all of it (only appwarden reports need this). */
-const readWhole = async (file: string, first: FirstRead): Promise<Uint8Array> =>
-  first.whole ?? new Uint8Array(await readFile(file));
+const readWhole = async (file: string, first: FirstRead): Promise<Uint8Array> => {
+  if (first.whole) return first.whole;
+  // Sized before reading: the listing reader refuses bigger files with a clear error (src/limits.ts).
+  if ((await stat(file)).size > MAX_DOCUMENT_BYTES) throw new Error('too large to check as a report');
+  return new Uint8Array(await readFile(file));
+};
 
 /**
  * Read one file, named by the user or met in a folder: the same rules either way, so a file is
@@ -134,7 +139,9 @@ export const readFolderFile = async (
   if (looksLikeInventory(headText)) {
     try {
       const whole = await readWhole(file, first);
-      if (isReportWithoutInventory(Buffer.from(whole).toString('utf8'))) {
+      const text = Buffer.from(whole).toString('utf8');
+      // Bounded before JSON.parse: the listing reader then refuses it with the reason.
+      if (listingBoundsProblem(text) === undefined && isReportWithoutInventory(text)) {
         return {
           kind: 'skip',
           skip: {

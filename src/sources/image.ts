@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { describeError } from '../errors.js';
+import { MAX_BUILD_PROP_BYTES } from '../limits.js';
 import type { AppRecord, DeviceFacts, Diagnostic, Publisher, TargetResult } from '../model.js';
 import { parseBuildProp } from '../parsers/build-prop.js';
 import { deviceFactsFromProps } from '../parsers/getprop.js';
@@ -253,7 +254,13 @@ export const createImageReader = (options: ImageReaderOptions = {}): FolderReade
     const props = new Map<string, string>();
     for (const prop of layout.buildProps) {
       try {
-        for (const [k, v] of parseBuildProp(await readFile(path.join(dir, prop), 'utf8'))) {
+        const propPath = path.join(dir, prop);
+        // Checked before reading: a real build.prop is a few KB (src/limits.ts).
+        const size = (await stat(propPath)).size;
+        if (size > MAX_BUILD_PROP_BYTES) {
+          throw new Error(`${size} bytes is more than a build.prop can be (limit ${MAX_BUILD_PROP_BYTES})`);
+        }
+        for (const [k, v] of parseBuildProp(await readFile(propPath, 'utf8'))) {
           if (!props.has(k)) props.set(k, v);
         }
       } catch (error) {

@@ -3,6 +3,13 @@
  * inventory JSON, read from files or stdin. Detection is by content, never by file name.
  */
 import { readFile, stat } from 'node:fs/promises';
+import {
+  MAX_APPS_PER_INPUT,
+  MAX_DOCUMENT_BYTES,
+  MAX_JSON_CONTAINERS,
+  MAX_LINE_BYTES,
+  MAX_LISTING_LINES,
+} from '../limits.js';
 import { failedTarget, type TargetKind, type TargetResult } from '../model.js';
 import { looksLikeInventory, parseInventory } from '../parsers/inventory.js';
 import { detectListingFormat, parseTextChecked } from '../parsers/listing.js';
@@ -11,8 +18,50 @@ import { binaryReason, decodeText } from '../parsers/text.js';
 import { ParseError } from '../parsers/types.js';
 import type { FileReader } from './types.js';
 
-/** Listings bigger than this are refused: a real device listing is a few MB at most. */
-export const MAX_LISTING_BYTES = 256 * 1024 * 1024;
+/** Listings bigger than this are refused: a real device listing is a few MB at most (src/limits.ts). */
+export const MAX_LISTING_BYTES = MAX_DOCUMENT_BYTES;
+
+/** A line that starts an app in one of the line formats: pm list, dumpsys package, ideviceinstaller. */
+const APP_LINE =
+  /package:|[ \t]*Package \[|[ \t]*<key>CFBundleIdentifier<\/key>|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+ ?[,-] /y;
+
+/**
+ * Why a listing's text is too big to parse safely, or undefined. One linear pass that allocates
+ * nothing, run before any parser: it bounds the line length, the number of lines, the number of
+ * app-shaped lines and (for JSON) the number of objects and arrays, since parsing costs memory per
+ * line, per app and per JSON value (a 59 MB JSON of 3 million objects costs 870 MB to parse).
+ */
+export const listingBoundsProblem = (text: string): string | undefined => {
+  const json = /^\uFEFF?\s*[[{]/.test(text.slice(0, 1024));
+  if (json) {
+    let containers = 0;
+    for (const open of ['{', '[']) {
+      for (let i = text.indexOf(open); i !== -1; i = text.indexOf(open, i + 1)) {
+        if (++containers > MAX_JSON_CONTAINERS) {
+          return `more than ${MAX_JSON_CONTAINERS} JSON objects and arrays; a device inventory has far fewer (limit ${MAX_APPS_PER_INPUT} apps)`;
+        }
+      }
+    }
+    return undefined;
+  }
+  let lines = 0;
+  let apps = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    lines += 1;
+    if (end - start > MAX_LINE_BYTES) {
+      return `line ${lines} is ${end - start} characters long; lines longer than ${MAX_LINE_BYTES} are not device output`;
+    }
+    if (lines > MAX_LISTING_LINES) return `more than ${MAX_LISTING_LINES} lines`;
+    APP_LINE.lastIndex = start;
+    if (APP_LINE.test(text) && ++apps > MAX_APPS_PER_INPUT) {
+      return `more than ${MAX_APPS_PER_INPUT} apps (line ${lines}); a phone has fewer than 3,000`;
+    }
+    start = end + 1;
+  }
+  return undefined;
+};
 
 const describe = (error: unknown): string =>
   error instanceof ParseError
@@ -21,6 +70,16 @@ const describe = (error: unknown): string =>
       ? error.message
       : String(error);
 
+/** A target with more apps than any device has is refused rather than reported (src/limits.ts). */
+const capApps = (target: TargetResult): TargetResult =>
+  target.apps.length > MAX_APPS_PER_INPUT
+    ? failedTarget(
+        target.id,
+        target.kind,
+        `refused: more than ${MAX_APPS_PER_INPUT} apps (${target.apps.length}); a phone has fewer than 3,000`,
+      )
+    : target;
+
 /** Turn listing bytes into targets. Shared by files and stdin. */
 export const readListingBytes = (
   bytes: Uint8Array,
@@ -28,15 +87,26 @@ export const readListingBytes = (
   path: string,
   kind: TargetKind,
 ): TargetResult[] => {
+  if (bytes.length > MAX_LISTING_BYTES) {
+    return [
+      failedTarget(
+        id,
+        kind,
+        `input is ${bytes.length} bytes; listings larger than ${MAX_LISTING_BYTES} are refused`,
+      ),
+    ];
+  }
   let text: string;
   try {
     text = decodeText(bytes);
   } catch (error) {
     return [failedTarget(id, kind, `cannot decode text: ${describe(error)}`)];
   }
+  const tooBig = listingBoundsProblem(text);
+  if (tooBig) return [failedTarget(id, kind, `refused: ${tooBig}`)];
   if (looksLikeInventory(text)) {
     try {
-      return parseInventory(text, path);
+      return parseInventory(text, path).map(capApps);
     } catch (error) {
       return [failedTarget(id, 'inventory', describe(error))];
     }
@@ -62,7 +132,7 @@ export const readListingBytes = (
     if (parsed.partial) target.error = parsed.partial;
     if (parsed.device) target.device = parsed.device;
     if (parsed.profiles) target.profiles = parsed.profiles;
-    return [target];
+    return [capApps(target)];
   } catch (error) {
     return [failedTarget(id, kind, describe(error))];
   }

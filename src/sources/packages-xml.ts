@@ -4,13 +4,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { describeError } from '../errors.js';
+import { MAX_PACKAGES_XML_BYTES as LIMIT } from '../limits.js';
 import type { TargetResult } from '../model.js';
 import { isAbx } from '../parsers/abx.js';
 import { parsePackagesXml } from '../parsers/packages-xml.js';
 import type { FileReader, SourceContext } from './types.js';
 
-/** Real packages.xml files are a few MB; anything far larger is not one. */
-export const MAX_PACKAGES_XML_BYTES = 256 * 1024 * 1024;
+/** Real packages.xml files are a few MB; anything far larger is not one (see src/limits.ts). */
+export const MAX_PACKAGES_XML_BYTES = LIMIT;
 
 /** A text document whose root element is <packages>, after the XML declaration and comments. */
 const TEXT_ROOT = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<packages[\s>/]/;
