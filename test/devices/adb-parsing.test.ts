@@ -61,4 +61,40 @@ describe('script output framing', () => {
       }),
     );
   });
+
+  it('ends a body-less file:-1 chunk at its own fence: the next APK keeps its bytes', () => {
+    const m = newMarker();
+    const enc = new TextEncoder();
+    const body = Uint8Array.from([0x50, 0x4b, 0x05, 0x06, 0x0a, 0x00, 0x0a]);
+    const text = (s: string) => enc.encode(s);
+    const parts = [
+      text(`${m}:file:-1:0:/data/app/a/base.apk\n${m}:end\n`),
+      text(`${m}:file:999:${body.length}:/data/app/b/base.apk\n`),
+      body,
+      text(`\n${m}:end\n`),
+      text(`${m}:file:-1:0:/data/app/c/base.apk\n${m}:end\n`),
+      text(`${m}:file:-1:0:/data/app/d/base.apk\n${m}:end\n`),
+      // stat worked but tail read nothing: announced 5 bytes, none came.
+      text(`${m}:file:50:5:/data/app/e/base.apk\n\n${m}:end\n`),
+      text(`${m}:file:999:${body.length}:/data/app/f/base.apk\n`),
+      body,
+      text(`\n${m}:end\n`),
+    ];
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    const { chunks, bad } = splitChunks(all, m);
+    expect(chunks.map((c) => [c.path.split('/')[3], c.a, c.bytes.length])).toEqual([
+      ['a', -1, 0],
+      ['b', 999, body.length],
+      ['c', -1, 0],
+      ['d', -1, 0],
+      ['f', 999, body.length],
+    ]);
+    expect(Array.from(chunks[1]?.bytes ?? [])).toEqual(Array.from(body));
+    expect(bad).toEqual(['/data/app/e/base.apk']);
+  });
 });
