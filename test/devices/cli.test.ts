@@ -503,5 +503,78 @@ describe('appwarden CLI against recorded devices (built binary)', () => {
       );
       for (const f of rep.findings) expect(f.app.origin?.parser).toBe('dumpsys-package');
     });
+
+    it('a bare scan reports a failing or hanging adb as a failed target instead of passing on the iPhone', async () => {
+      const [fails, hangs] = await Promise.all([
+        run('adb-fails.yaml', ['scan', '--format', 'json']),
+        run('adb-hangs.yaml', ['scan', '--timeout', '3', '--format', 'json']),
+      ]);
+      for (const r of [fails, hangs]) {
+        expect(r.code).toBe(3);
+        const rep = report(r);
+        expect(rep.result).toBe('incomplete');
+        expect(target(rep, 'ios:00008110-001A2C3E0A38801E')?.status).toBe('scanned');
+        expect(target(rep, 'android')?.status).toBe('failed');
+        expect(r.stderr).toMatch(/android: adb devices/);
+      }
+      expect(target(report(fails), 'android')?.error).toMatch(
+        /adb devices failed \(exit 1\): adb: failed to check server version: cannot connect to daemon/,
+      );
+      expect(target(report(hangs), 'android')?.error).toMatch(/adb devices timed out after 3 s/);
+      expect(hangs.ms).toBeLessThan(45_000);
+    }, 90_000);
+
+    it('a bare scan reports a failing idevice_id, and takes an absent one as a notice', async () => {
+      const [fails, absent] = await Promise.all([
+        run('ios-tool-fails.yaml', ['scan', '--format', 'json']),
+        run('clean-phone.yaml', ['scan', '--format', 'json'], {
+          env: { APPWARDEN_IDEVICE_ID: '/nonexistent' },
+        }),
+      ]);
+      expect(fails.code).toBe(3);
+      expect(target(report(fails), 'ios')).toMatchObject({ status: 'failed' });
+      expect(target(report(fails), 'ios')?.error).toMatch(
+        /idevice_id failed \(exit 255\): .*undefined symbol/,
+      );
+      expect(target(report(fails), 'android:CLEANPIXEL1')?.status).toBe('scanned');
+
+      expect(absent.code).toBe(0);
+      const rep = report(absent);
+      expect(rep.result).toBe('pass');
+      expect(rep.targets.map((t) => [t.id, t.status])).toEqual([['android:CLEANPIXEL1', 'scanned']]);
+      expect(rep.skipped).toEqual([
+        expect.objectContaining({ path: 'ios', reason: expect.stringMatching(/idevice_id not found/) }),
+      ]);
+    });
+
+    it('`devices` shows a failing adb instead of "No devices found" and exits 3', async () => {
+      const [table, json, alone] = await Promise.all([
+        run('adb-fails.yaml', ['devices']),
+        run('adb-fails.yaml', ['devices', '--json']),
+        run('adb-fails.yaml', ['devices'], { env: { APPWARDEN_IDEVICE_ID: '/nonexistent' } }),
+      ]);
+      expect(table.code).toBe(3);
+      expect(table.stdout).toMatch(
+        /^android\tdevices not listed\tadb devices failed \(exit 1\): .*cannot connect to daemon/m,
+      );
+      expect(table.stdout).toMatch(/^ios:00008110-001A2C3E0A38801E\tusb\t/m);
+      expect(json.code).toBe(3);
+      const doc = JSON.parse(json.stdout) as {
+        devices: { id: string }[];
+        problems: Record<string, string>[];
+      };
+      expect(doc.devices.map((d) => d.id)).toEqual(['00008110-001A2C3E0A38801E']);
+      expect(doc.problems).toEqual([
+        expect.objectContaining({
+          platform: 'android',
+          tool: 'failed',
+          error: expect.stringMatching(/cannot connect to daemon/),
+        }),
+      ]);
+      expect(alone.code).toBe(3);
+      expect(alone.stdout).not.toMatch(/No devices found/);
+      expect(alone.stdout).toMatch(/^android\tdevices not listed\t/m);
+      expect(alone.stderr).toMatch(/ios: idevice_id not found/);
+    });
   });
 });
