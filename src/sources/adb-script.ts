@@ -119,9 +119,10 @@ function tailBody(m: string): string {
     `case "$__s" in ''|*[!0-9]*) echo "${m}:file:-1:0:$__p"; echo "${m}:end"; continue;; esac`,
     '__n=$__K',
     'if [ "$__s" -gt 22 ]; then',
-    '__e=$(od -An -tu4 -j $((__s - 22)) -N 4 "$__p" 2>/dev/null); set -- $__e',
+    // One read of the end record's first 20 bytes: its signature ($1) and central directory offset ($5).
+    '__e=$(od -An -tu4 -j $((__s - 22)) -N 20 "$__p" 2>/dev/null); set -- $__e',
     'if [ "$1" = 101010256 ]; then',
-    '__c=$(od -An -tu4 -j $((__s - 6)) -N 4 "$__p" 2>/dev/null); set -- $__c; __c=$1',
+    '__c=$5',
     'case "$__c" in ""|*[!0-9]*|??????????*) ;; *) if [ "$__c" -lt "$__s" ] && [ "$__c" -ge 0 ]; then',
     '__n=$((__s - __c))',
     // The reader checks the 24 bytes before the central directory for the block's footer.
