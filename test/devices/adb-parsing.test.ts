@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readCertificates } from '../../src/sources/adb-certs.js';
 import { parseAdbDevices } from '../../src/sources/adb-devices.js';
 import { newMarker, splitChunks, splitSections } from '../../src/sources/adb-script.js';
 
@@ -96,5 +97,26 @@ describe('script output framing', () => {
     ]);
     expect(Array.from(chunks[1]?.bytes ?? [])).toEqual(Array.from(body));
     expect(bad).toEqual(['/data/app/e/base.apk']);
+  });
+});
+
+describe('certificate passes', () => {
+  it('names every APK the device answered nothing for, instead of leaving it without an outcome', async () => {
+    const m = newMarker();
+    const enc = new TextEncoder();
+    const paths = ['/data/app/a/base.apk', '/data/app/b/base.apk', '/data/app/c/base.apk'];
+    const scripts: string[] = [];
+    // The device only ever reports /data/app/a as unreadable and says nothing about the others.
+    const result = await readCertificates(paths, [0], 34, m, async (script) => {
+      scripts.push(script);
+      return { ok: true, data: enc.encode(`${m}:file:-1:0:/data/app/a/base.apk\n${m}:end\n`) };
+    });
+    expect(result.failure).toBeUndefined();
+    expect(Object.fromEntries(result.byPath)).toEqual({
+      '/data/app/a/base.apk': { kind: 'unreadable', reason: 'the shell user cannot read the APK' },
+      '/data/app/b/base.apk': { kind: 'unreadable', reason: 'the device sent nothing for this APK' },
+      '/data/app/c/base.apk': { kind: 'unreadable', reason: 'the device sent nothing for this APK' },
+    });
+    expect(scripts.length).toBeGreaterThan(1);
   });
 });
