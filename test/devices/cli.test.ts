@@ -480,6 +480,21 @@ describe('appwarden CLI against recorded devices (built binary)', () => {
       expect(rep.findings[0]?.app.publisher.certSha256).toEqual([APK_CERTS['wechat.apk']]);
     });
 
+    it('does not take a failed `pm list users` as "the owner is the only user"', async () => {
+      const r = await run('profile-errors.yaml', ['scan', 'android:NOUSERS', '--format', 'json']);
+      expect(r.code).toBe(1);
+      const rep = report(r);
+      const t = target(rep, 'android:NOUSERS');
+      expect(t?.status).toBe('partial');
+      expect(t?.error).toMatch(
+        /pm list users failed: Error: java\.lang\.IllegalStateException.*profiles other than the owner's were not listed/,
+      );
+      // The work profile was never listed by pm; dumpsys shows WeChat installed there.
+      expect(t?.profiles?.find((p) => p.user === 10)).toMatchObject({ scanned: false });
+      expect(findingKeys(rep)).toEqual(['ca-gov.wechat com.tencent.mm user=10']);
+      expect(rep.findings[0]?.app.extra?.evidence).toBe('dumpsys');
+    });
+
     it('reports TikTok installed only in a locked Samsung profile from dumpsys (Android 6 and 9 layouts)', async () => {
       const r = await run('locked-profiles.yaml', ['scan', 'android', '--format', 'json']);
       expect(r.code).toBe(1);

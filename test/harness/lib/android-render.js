@@ -66,7 +66,12 @@ const securityException = (user) =>
 /** `pm list …`: returns { stdout, stderr, code }. */
 export function runPm(d, args) {
   if (args[0] !== 'list') return { stdout: '', stderr: `Unknown command: ${args[0]}\n`, code: 1 };
-  if (args[1] === 'users') return { stdout: renderUsers(d), stderr: '', code: 0 };
+  if (args[1] === 'users') {
+    // `usersPm` replaces the answer ({ stdout, stderr, code }), e.g. an error printed with exit 0.
+    if (d.usersPm)
+      return { stdout: d.usersPm.stdout ?? '', stderr: d.usersPm.stderr ?? '', code: d.usersPm.code ?? 0 };
+    return { stdout: renderUsers(d), stderr: '', code: 0 };
+  }
   if (args[1] !== 'packages') return { stdout: PM_USAGE, stderr: '', code: 0 };
   const o = { f: false, i: false, U: false, u: false, s: false, third: false, d: false, e: false, vc: false };
   let user;

@@ -16,7 +16,11 @@ export function deviceRoot(scenario, device) {
     .slice(0, 16);
   const root = join(tmpdir(), `appwarden-harness-${key}`);
   const marker = join(root, '.complete');
-  if (existsSync(marker)) return root;
+  if (existsSync(marker)) {
+    // Renderer code changed since the root was made: answer the common commands ahead again.
+    if (!existsSync(cacheDir(root))) prerender(root, device);
+    return root;
+  }
   for (const p of device.packages) {
     if (!p.apk || p.unreadable) continue;
     const target = join(root, p.path);
@@ -54,11 +58,15 @@ export function writeCached(dir, args, result) {
   if (key.includes('/') || key.length > 200) return;
   mkdirSync(dir, { recursive: true });
   const base = join(dir, key);
-  writeFileSync(`${base}.out`, result.stdout);
-  writeFileSync(`${base}.err`, result.stderr);
-  // The exit code is written last and by rename: its presence means the entry is whole.
-  writeFileSync(`${base}.rc.${process.pid}`, `${result.code}\n`);
-  renameSync(`${base}.rc.${process.pid}`, `${base}.rc`);
+  // Every file is replaced by rename, so a concurrent reader never sees one half written; the exit
+  // code comes last: its presence means the entry is whole.
+  const put = (file, data) => {
+    writeFileSync(`${file}.${process.pid}`, data);
+    renameSync(`${file}.${process.pid}`, file);
+  };
+  put(`${base}.out`, result.stdout);
+  put(`${base}.err`, result.stderr);
+  put(`${base}.rc`, `${result.code}\n`);
 }
 
 /** The commands every scan sends, answered ahead of time (anything else is cached on first use). */

@@ -85,6 +85,7 @@ function normaliseAndroid(d) {
     props: d.props ?? {},
     legacyPm: d.legacyPm ?? sdk < 26,
     allUsersFails: d.allUsersFails,
+    usersPm: d.usersPm,
     crlf: d.crlf ?? false,
     noOd: d.noOd ?? false,
     disconnectAfter: d.disconnectAfter,
