@@ -163,8 +163,7 @@ async function scanInto(target: TargetResult, serial: string, ctx: SourceContext
     const why = adbCallProblem('dumpsys package', dumpsys, ctx.timeoutMs);
     partial.push(`${why}; version names, enabled state and install times are missing`);
   } else {
-    const records = enrichFromDumpsys(target, stdoutText(dumpsys));
-    partial.push(...addUnlistedFromDumpsys(target, records));
+    partial.push(...readDumpsysInto(target, stdoutText(dumpsys)));
   }
   ctx.onProgress?.({ type: 'apps', target: target.id, count: target.apps.length });
 
@@ -282,6 +281,14 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
   }
   target.profiles = [...profiles.values()].sort((a, b) => a.user - b.user);
   return out;
+}
+
+/**
+ * Fill details from `dumpsys package` into the listed apps, and add the apps it shows installed in
+ * profiles `pm` did not list. Returns reasons for the target's partial note.
+ */
+export function readDumpsysInto(target: TargetResult, text: string): string[] {
+  return addUnlistedFromDumpsys(target, enrichFromDumpsys(target, text));
 }
 
 function enrichFromDumpsys(target: TargetResult, text: string): AppRecord[] {

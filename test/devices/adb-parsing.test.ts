@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { TargetResult } from '../../src/model.js';
+import { readDumpsysInto } from '../../src/sources/adb.js';
 import { readCertificates } from '../../src/sources/adb-certs.js';
 import { parseAdbDevices } from '../../src/sources/adb-devices.js';
 import { newMarker, splitChunks, splitSections } from '../../src/sources/adb-script.js';
+import { hasShared, sharedPath } from '../shared.js';
 
 describe('adb devices -l', () => {
   it('reads states with spaces, properties and the short form', () => {
@@ -119,4 +123,47 @@ describe('certificate passes', () => {
     });
     expect(scripts.length).toBeGreaterThan(1);
   });
+});
+
+describe('apps seen only in dumpsys package, on real per-user line shapes', () => {
+  const device = (profiles: TargetResult['profiles']): TargetResult => ({
+    id: 'android:T',
+    kind: 'device',
+    status: 'scanned',
+    profiles,
+    apps: [],
+    diagnostics: [],
+  });
+  const samples = [
+    // Android 14 Samsung, two users: installed for user 0, installed=false for user 10.
+    ['other/dumpsys_package_android14_samsung_multiuser_excerpt.txt', 'com.bitchat.droid', [0]],
+    // Samsung, Android 10/11 layout: negative ceDataInode, no distractionFlags.
+    ['mvt/android_data_dumpsys_packages.txt', 'com.samsung.android.provider.filterprovider', [0]],
+    ['spytrap-adb/dumpsys_package_contacts.txt', 'com.android.contacts', [0]],
+    ['other/dumpsys_package_youtube_android14_blog_excerpt_elided.txt', 'com.google.android.youtube', [0]],
+  ] as const;
+  for (const [file, id, users] of samples) {
+    it.runIf(hasShared('device-samples', 'android', file))(
+      `${file}: ${id} reported for an unlisted profile`,
+      () => {
+        const text = readFileSync(sharedPath('device-samples', 'android', file), 'utf8');
+        const t = device([{ user: 0, kind: 'primary', scanned: false, reason: 'denied' }]);
+        const notes = readDumpsysInto(t, text);
+        const found = t.apps.filter((a) => a.id === id);
+        expect(found.map((a) => a.user)).toEqual([...users]);
+        for (const a of t.apps) {
+          expect(a.origin.parser).toBe('dumpsys-package');
+          expect(a.extra?.evidence).toBe('dumpsys');
+        }
+        // Only user 0 holds installed apps in these captures: no unknown profile appears.
+        expect(t.profiles?.map((p) => p.user)).toEqual([0]);
+        expect(notes).toEqual([]);
+
+        // The same capture adds nothing to a profile pm listed in full.
+        const listed = device([{ user: 0, kind: 'primary', scanned: true }]);
+        expect(readDumpsysInto(listed, text)).toEqual([]);
+        expect(listed.apps).toEqual([]);
+      },
+    );
+  }
 });
