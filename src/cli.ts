@@ -340,14 +340,24 @@ const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<
     },
     env: process.env,
   };
-  const { devices, problems } = await discoverDevices(['android', 'ios'], ctx);
+  const { devices, problems, missing } = await discoverDevices(['android', 'ios'], ctx);
+  // An installed tool that failed or hung may hide attached devices: shown, and the exit is 3.
+  const failed = problems.filter((p) => !missing.includes(p.id as Platform));
   if (flags.json) {
-    process.stdout.write(
-      `${escapeUnsafe(JSON.stringify({ devices, problems: problems.map((p) => ({ platform: p.id, error: p.error })) }, null, 2))}\n`,
-    );
+    const list = problems.map((p) => ({
+      platform: p.id,
+      error: p.error,
+      tool: missing.includes(p.id as Platform) ? 'missing' : 'failed',
+    }));
+    process.stdout.write(`${escapeUnsafe(JSON.stringify({ devices, problems: list }, null, 2))}\n`);
   } else {
     const c = makeChalk(undefined, process.stdout);
-    if (devices.length === 0) process.stdout.write('No devices found.\n');
+    if (devices.length === 0 && failed.length === 0) process.stdout.write('No devices found.\n');
+    for (const p of failed) {
+      process.stdout.write(
+        `${p.id}\t${c.red('devices not listed')}\t${sanitizeText(p.error ?? 'the device tool failed')}\n`,
+      );
+    }
     for (const d of devices) {
       const f = d.facts;
       const model = [f.manufacturer, f.model ?? f.name]
@@ -364,7 +374,7 @@ const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<
     }
     for (const p of problems) process.stderr.write(`appwarden: ${p.id}: ${sanitizeText(p.error ?? '')}\n`);
   }
-  return devices.length === 0 && problems.length > 0 ? 3 : 0;
+  return failed.length > 0 || (devices.length === 0 && problems.length > 0) ? 3 : 0;
 };
 
 /** `--version`: the tool, then every shipped pack's edition, so a report's rules can be traced. */

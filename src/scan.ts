@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { applyBaseline, type Baseline, loadBaseline } from './baseline.js';
 import { isFactOnly, mergeFacts, ownerOf } from './device-merge.js';
-import { AppwardenError, describeError } from './errors.js';
+import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import {
   type AppRecord,
   countApps,
@@ -143,47 +143,64 @@ const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 };
 
-/** Discover devices on every platform (or the ones asked for); a missing tool becomes a failed target. */
+/**
+ * Discover devices on every platform (or the ones asked for). A platform whose tool is missing or
+ * failed becomes a failed target in `problems`; `missing` names the platforms whose tool is simply
+ * not installed (a notice when scanning whatever is connected), as opposed to installed but failing.
+ */
 export const discoverDevices = async (
   platforms: Platform[],
   ctx: SourceContext,
-): Promise<{ devices: DeviceInfo[]; problems: TargetResult[] }> => {
+): Promise<{ devices: DeviceInfo[]; problems: TargetResult[]; missing: Platform[] }> => {
   const devices: DeviceInfo[] = [];
   const problems: TargetResult[] = [];
+  const missing: Platform[] = [];
   for (const platform of platforms) {
     const source = await loadDeviceSource(platform);
     try {
       devices.push(...(await source.discover(ctx)));
     } catch (error) {
       problems.push(failedTarget(platform, 'device', describeError(error)));
+      if (isAppwardenError(error) && error.code === 'TOOL_NOT_FOUND') missing.push(platform);
     }
   }
-  return { devices, problems };
+  return { devices, problems, missing };
 };
 
 const scanDevices = async (
   specs: InputSpec[],
   ctx: SourceContext,
   concurrency: number,
+  onSkip: (skipped: SkippedInput) => void,
 ): Promise<TargetResult[]> => {
   const deviceSpecs = specs.filter((s): s is Extract<InputSpec, { kind: 'device' }> => s.kind === 'device');
   if (deviceSpecs.length === 0) return [];
   const platforms = [...new Set(deviceSpecs.map((s) => s.platform))];
-  const { devices, problems } = await discoverDevices(platforms, ctx);
+  const { devices, problems, missing } = await discoverDevices(platforms, ctx);
   const wanted: DeviceInfo[] = [];
-  if (deviceSpecs.every((s) => s.implicit)) {
+  const implicit = deviceSpecs.every((s) => s.implicit);
+  // A tool that is installed but failed or hung may hide attached devices: always a failed target.
+  const broken = problems.filter((p) => !missing.includes(p.id as Platform));
+  if (implicit) {
     // `appwarden scan` with no inputs: scan whatever is connected. A missing tool or an empty
     // platform is only a problem when nothing at all could be found.
-    if (devices.length === 0) {
+    if (devices.length === 0 && broken.length === 0) {
       const reasons = [
         ...problems.map((p) => p.error ?? `${p.id}: not available`),
         ...platforms.filter((p) => !problems.some((x) => x.id === p)).map((p) => `no ${p} devices connected`),
       ];
       return [failedTarget('devices', 'device', `no devices found to scan (${reasons.join('; ')})`)];
     }
+    for (const p of problems.filter((x) => missing.includes(x.id as Platform))) {
+      onSkip({
+        path: p.id,
+        reason: `${p.id} devices not looked for: ${p.error ?? 'tool not found'}`,
+        kind: 'excluded',
+      });
+    }
     wanted.push(...devices);
   }
-  const results: TargetResult[] = deviceSpecs.every((s) => s.implicit) ? [] : [...problems];
+  const results: TargetResult[] = implicit ? [...broken] : [...problems];
   for (const spec of deviceSpecs.filter((s) => !s.implicit)) {
     if (problems.some((p) => p.id === spec.platform)) continue;
     const matching = devices.filter((d) => d.platform === spec.platform && (!spec.id || d.id === spec.id));
@@ -305,7 +322,7 @@ export const collectEach = async (
       });
     }
   }
-  for (const t of await scanDevices(specs, ctx, options.concurrency ?? 4)) out(t);
+  for (const t of await scanDevices(specs, ctx, options.concurrency ?? 4, onSkip)) out(t);
 };
 
 /**

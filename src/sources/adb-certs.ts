@@ -129,6 +129,11 @@ export async function readCertificates(
     if (!byPath.has(path))
       byPath.set(path, { kind: 'unreadable', reason: 'v1 signature blocks could not be fetched' });
   }
+  // Whatever the device's answers left out is named, never silently certificate-less.
+  for (const path of wanted) {
+    if (!byPath.has(path))
+      byPath.set(path, { kind: 'unreadable', reason: 'the device sent nothing for this APK' });
+  }
   return { byPath };
 }
 

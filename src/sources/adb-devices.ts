@@ -1,6 +1,31 @@
 import type { DeviceInfo } from './types.js';
 
 /**
+ * A device tool that is installed but failed or hung while listing devices (`adb devices`,
+ * `idevice_id`). Unlike a missing tool (AppwardenError TOOL_NOT_FOUND, a notice when scanning
+ * whatever is connected), this always leaves the scan incomplete: devices may be attached unseen.
+ */
+export class ToolFailedError extends Error {
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ToolFailedError';
+  }
+}
+
+/** The last non-empty line of a tool's stderr: adb and libimobiledevice print their error last. */
+export const lastLine = (text: string): string =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop()
+    ?.slice(0, 200) ?? '';
+
+/**
  * `adb devices -l`: `List of devices attached`, then `serial<spaces|TAB>state[ key:value…]` lines.
  * The state may contain spaces (`no permissions (…); see [url]`), so it runs up to the first
  * `key:value` token; daemon start-up chatter goes to stderr and is not seen here.

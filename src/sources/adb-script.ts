@@ -119,9 +119,10 @@ function tailBody(m: string): string {
     `case "$__s" in ''|*[!0-9]*) echo "${m}:file:-1:0:$__p"; echo "${m}:end"; continue;; esac`,
     '__n=$__K',
     'if [ "$__s" -gt 22 ]; then',
-    '__e=$(od -An -tu4 -j $((__s - 22)) -N 4 "$__p" 2>/dev/null); set -- $__e',
+    // One read of the end record's first 20 bytes: its signature ($1) and central directory offset ($5).
+    '__e=$(od -An -tu4 -j $((__s - 22)) -N 20 "$__p" 2>/dev/null); set -- $__e',
     'if [ "$1" = 101010256 ]; then',
-    '__c=$(od -An -tu4 -j $((__s - 6)) -N 4 "$__p" 2>/dev/null); set -- $__c; __c=$1',
+    '__c=$5',
     'case "$__c" in ""|*[!0-9]*|??????????*) ;; *) if [ "$__c" -lt "$__s" ] && [ "$__c" -ge 0 ]; then',
     '__n=$((__s - __c))',
     // The reader checks the 24 bytes before the central directory for the block's footer.
@@ -164,7 +165,12 @@ export interface FileChunk {
 
 const encoder = new TextEncoder();
 
-/** Read the binary stream of a tails/ranges script. Chunks whose byte count disagrees are dropped. */
+/**
+ * Read the binary stream of a tails/ranges script. Chunks whose byte count disagrees are dropped
+ * (listed in `bad`). A chunk ends where its announced byte count says; a body-less `file:-1`
+ * chunk (stat failed) ends right after its header line, whose newline is the fence's own: searching
+ * past it would take the next APK's fence and swallow that APK's chunk.
+ */
 export function splitChunks(data: Uint8Array, marker: string): { chunks: FileChunk[]; bad: string[] } {
   const header = encoder.encode(`${marker}:`);
   const end = encoder.encode(`\n${marker}:end\n`);
@@ -176,20 +182,32 @@ export function splitChunks(data: Uint8Array, marker: string): { chunks: FileChu
     if (nl < 0) break;
     const head = new TextDecoder().decode(data.subarray(pos + header.length, nl));
     const m = /^(file|range):(-?\d+):(\d+):(.*)$/.exec(head);
-    const stop = indexOf(data, end, nl + 1);
     if (!m?.[1] || m[2] === undefined || m[3] === undefined || m[4] === undefined) {
+      const stop = indexOf(data, end, nl);
       pos = stop < 0 ? -1 : indexOf(data, header, stop + end.length);
       continue;
     }
-    const bodyEnd = stop < 0 ? data.length : stop;
-    const bytes = data.subarray(nl + 1, bodyEnd);
+    const kind = m[1] as 'file' | 'range';
+    const a = Number(m[2]);
     const count = Number(m[3]);
-    const chunk: FileChunk = { kind: m[1] as 'file' | 'range', a: Number(m[2]), count, path: m[4], bytes };
-    if (stop < 0 || (bytes.length !== count && !(chunk.kind === 'file' && chunk.a < 0))) bad.push(chunk.path);
+    const bodyless = kind === 'file' && a < 0;
+    // Where the fence sits when every announced byte came; otherwise (a read failed part-way) the
+    // first fence after the header, so the following chunks are still read.
+    const expected = bodyless ? nl : nl + 1 + count;
+    const stop = startsAt(data, end, expected) ? expected : indexOf(data, end, nl);
+    const bytes = stop < 0 ? data.subarray(nl + 1) : data.subarray(nl + 1, Math.max(nl + 1, stop));
+    const chunk: FileChunk = { kind, a, count, path: m[4], bytes };
+    if (stop < 0 || (!bodyless && bytes.length !== count)) bad.push(chunk.path);
     else chunks.push(chunk);
     pos = stop < 0 ? -1 : indexOf(data, header, stop + end.length);
   }
   return { chunks, bad };
+}
+
+function startsAt(haystack: Uint8Array, needle: Uint8Array, at: number): boolean {
+  if (at < 0 || at + needle.length > haystack.length) return false;
+  for (let j = 0; j < needle.length; j++) if (haystack[at + j] !== needle[j]) return false;
+  return true;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {

@@ -4,16 +4,23 @@
  * packages`, then the certificate passes of adb-certs.ts. Every call names the device with `-s`.
  * Discovery adds one call per ready device per run (model, manufacturer, OS version).
  */
-import { AppwardenError, describeError, isAppwardenError } from '../errors.js';
-import type { Diagnostic, ProfileInfo, TargetResult } from '../model.js';
+import { describeError, isAppwardenError } from '../errors.js';
+import type { AppRecord, Diagnostic, ProfileInfo, TargetResult } from '../model.js';
 import { weakDigestsOf } from '../parsers/apk.js';
-import { findDumpsysRanges, parseDumpsysPackageLines } from '../parsers/dumpsys-package.js';
+import { DUMPSYS_PACKAGE, findDumpsysRanges, parseDumpsysPackageLines } from '../parsers/dumpsys-package.js';
 import { deviceFactsFromProps, parseGetpropLines } from '../parsers/getprop.js';
 import { appKey, LineScan, mergeInto } from '../parsers/listing-context.js';
 import { parsePmListLines } from '../parsers/pm-list.js';
 import { parsePmUsersLines } from '../parsers/pm-users.js';
 import { type CertOutcome, readCertificates } from './adb-certs.js';
-import { discoveryPropsScript, parseAdbDevices, parseDiscoveryProps, stateProblem } from './adb-devices.js';
+import {
+  discoveryPropsScript,
+  lastLine,
+  parseAdbDevices,
+  parseDiscoveryProps,
+  stateProblem,
+  ToolFailedError,
+} from './adb-devices.js';
 import { inventoryScript, newMarker, type ScriptSection, splitSections } from './adb-script.js';
 import { ADB_PACKAGE, type ExecResult, failureReason, runTool, stdoutText } from './exec.js';
 import type { DeviceInfo, DeviceSource, SourceContext } from './types.js';
@@ -27,11 +34,16 @@ async function discover(ctx: SourceContext): Promise<DeviceInfo[]> {
     timeoutMs: ctx.timeoutMs,
     package: ADB_PACKAGE,
   });
-  if (result.timedOut || result.exitCode !== 0) {
-    // No device list means no Android device can be reported on: the same outcome as a missing tool.
-    throw new AppwardenError(
-      'TOOL_NOT_FOUND',
-      `${failureReason('adb devices', result, ctx.timeoutMs)}; check that the adb server can start (\`adb start-server\`)`,
+  if (result.timedOut || result.exitCode !== 0 || result.truncated) {
+    // adb is there but gave no device list: phones may be attached unseen, so this is never a notice.
+    const why = result.timedOut
+      ? `adb devices timed out after ${Math.round(ctx.timeoutMs / 1000)} s: the adb server did not answer`
+      : result.truncated
+        ? 'adb devices produced more output than allowed'
+        : `adb devices failed (exit ${result.exitCode ?? 'signal'})${lastLine(result.stderr) ? `: ${lastLine(result.stderr)}` : ''}`;
+    throw new ToolFailedError(
+      'adb',
+      `${why}; restart the adb server (\`adb kill-server\`, then \`adb start-server\`) and scan again`,
     );
   }
   const devices = parseAdbDevices(stdoutText(result));
@@ -152,13 +164,15 @@ async function scanInto(target: TargetResult, serial: string, ctx: SourceContext
     const why = adbCallProblem('dumpsys package', dumpsys, ctx.timeoutMs);
     partial.push(`${why}; version names, enabled state and install times are missing`);
   } else {
-    enrichFromDumpsys(target, stdoutText(dumpsys));
+    partial.push(...readDumpsysInto(target, stdoutText(dumpsys)));
   }
   ctx.onProgress?.({ type: 'apps', target: target.id, count: target.apps.length });
 
   const paths = [
     ...new Set(target.apps.map((a) => a.paths?.[0]).filter((p): p is string => p?.endsWith('.apk') === true)),
   ];
+  let certFailure: string | undefined;
+  let byPath = new Map<string, CertOutcome>();
   if (paths.length > 0) {
     const certs = await readCertificates(paths, listed.users, target.device?.sdk, marker, async (script) => {
       const res = await call.run('exec-out', script);
@@ -167,8 +181,14 @@ async function scanInto(target: TargetResult, serial: string, ctx: SourceContext
       }
       return { ok: true, data: res.stdout };
     });
-    applyCertificates(target, certs.byPath);
-    if (certs.failure) partial.push(`${certs.failure}; some signing certificates are missing`);
+    byPath = certs.byPath;
+    certFailure = certs.failure;
+  }
+  const missing = applyCertificates(target, byPath, certFailure);
+  if (missing > 0) {
+    partial.push(
+      `the signing certificate of ${missing} app(s) could not be read${certFailure ? ` (${certFailure})` : ''}: a renamed banned app among them would only be found by its certificate (the apps are listed in the diagnostics)`,
+    );
   }
 
   target.diagnostics.push({
@@ -198,8 +218,14 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
       const props = parseGetpropLines(new LineScan(section.body.split('\n'), ctx));
       if (props) target.device = { ...target.device, ...deviceFactsFromProps(props) };
     } else if (kind === 'users') {
-      for (const p of parsePmUsersLines(new LineScan(section.body.split('\n'), ctx)) ?? [])
-        profiles.set(p.user, p);
+      const users = parsePmUsersLines(new LineScan(section.body.split('\n'), ctx)) ?? [];
+      for (const p of users) profiles.set(p.user, p);
+      if (users.length === 0 || (section.exitCode !== undefined && section.exitCode !== 0)) {
+        // The script then lists user 0 only: any other profile would go unseen.
+        out.partial.push(
+          `pm list users failed${section.exitCode ? ` (exit ${section.exitCode})` : ''}${errorLine(section.body) ? `: ${errorLine(section.body)}` : ''}; profiles other than the owner's were not listed`,
+        );
+      }
     } else if (kind === 'packages' && userText !== undefined) {
       const user = Number(userText);
       out.packageSections++;
@@ -209,20 +235,28 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
       const scan = new LineScan([command, ...section.body.split('\n')], ctx);
       const result = parsePmListLines(scan);
       const denied = result.inaccessible.find((p) => p.user === user) ?? result.inaccessible[0];
-      const empty = result.apps.length === 0;
-      if (denied && empty) {
+      const failedExit = section.exitCode !== undefined && section.exitCode !== 0;
+      const error = errorLine(section.body);
+      const label = `user ${user}${profile.name ? ` (${profile.name})` : ''}`;
+      if (result.apps.length === 0) {
+        // Every real profile holds system packages: an empty list means the list was not seen.
         profile.scanned = false;
-        profile.reason = denied.reason ?? 'the shell user may not list this profile';
-        out.partial.push(
-          `user ${user}${profile.name ? ` (${profile.name})` : ''} could not be listed: ${profile.reason}`,
-        );
+        if (denied) profile.reason = denied.reason ?? 'the shell user may not list this profile';
+        else if (failedExit)
+          profile.reason = `pm list packages failed (exit ${section.exitCode}): ${error ?? firstLine(section.body)}`;
+        else if (error) profile.reason = `pm list packages printed an error: ${error}`;
+        else profile.reason = 'pm list packages printed no packages, though every profile holds system apps';
+        out.partial.push(`${label} could not be listed: ${profile.reason}`);
         continue;
       }
-      if (empty && section.exitCode !== undefined && section.exitCode !== 0) {
+      if (denied || failedExit || error || result.partial) {
+        // Apps came, but so did an error: the list may stop short. Keep what came, say so.
         profile.scanned = false;
-        profile.reason = `pm list packages failed (exit ${section.exitCode}): ${firstLine(section.body)}`;
-        out.partial.push(`user ${user} could not be listed: ${profile.reason}`);
-        continue;
+        profile.reason = `the package list may be incomplete: ${
+          denied?.reason ??
+          (failedExit ? `pm list packages exited ${section.exitCode}` : (error ?? result.partial))
+        }`;
+        out.partial.push(`${label}: ${profile.reason}`);
       }
       if (flavour === 'legacy') {
         target.diagnostics.push({
@@ -250,7 +284,15 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
   return out;
 }
 
-function enrichFromDumpsys(target: TargetResult, text: string): void {
+/**
+ * Fill details from `dumpsys package` into the listed apps, and add the apps it shows installed in
+ * profiles `pm` did not list. Returns reasons for the target's partial note.
+ */
+export function readDumpsysInto(target: TargetResult, text: string): string[] {
+  return addUnlistedFromDumpsys(target, enrichFromDumpsys(target, text));
+}
+
+function enrichFromDumpsys(target: TargetResult, text: string): AppRecord[] {
   const lines = text.split('\n');
   const scan = new LineScan(lines, { target: target.id });
   const records = parseDumpsysPackageLines(scan, findDumpsysRanges(lines).ranges);
@@ -262,16 +304,81 @@ function enrichFromDumpsys(target: TargetResult, text: string): void {
     const { paths: _paths, origin: _origin, ...rest } = extra;
     mergeInto(app, { ...rest, origin: app.origin });
   }
+  return records;
 }
 
-function applyCertificates(target: TargetResult, byPath: Map<string, CertOutcome>): void {
+/**
+ * `dumpsys package` runs in system_server and prints every package's state for every user
+ * (`User 150: … installed=true`), including profiles `pm` may not list over adb (Samsung Secure
+ * Folder) or that `pm list users` did not show. Apps it shows installed there join the target,
+ * marked as seen by dumpsys only; such a profile stays unscanned (dumpsys omits what pm would say
+ * about the listing being whole). Returns the reasons to add to the target's partial note.
+ */
+function addUnlistedFromDumpsys(target: TargetResult, records: AppRecord[]): string[] {
+  const profiles = new Map((target.profiles ?? []).map((p) => [p.user, p]));
+  const have = new Set(target.apps.map((a) => appKey(a)));
+  const added = new Map<number, number>();
+  const notes: string[] = [];
+  for (const record of records) {
+    if (record.user === undefined) continue;
+    const profile = profiles.get(record.user);
+    if (profile?.scanned === true || have.has(appKey(record))) continue;
+    if (!profile) {
+      const unknown: ProfileInfo = {
+        user: record.user,
+        kind: 'unknown',
+        scanned: false,
+        reason: 'not shown by pm list users; its apps were seen in dumpsys package only',
+      };
+      profiles.set(record.user, unknown);
+      notes.push(`user ${record.user} ${unknown.reason}`);
+    }
+    const codePath = record.paths?.[0];
+    const app: AppRecord = {
+      ...record,
+      extra: { ...record.extra, evidence: 'dumpsys' },
+      origin: { target: target.id, parser: DUMPSYS_PACKAGE },
+    };
+    const apk = codePath === undefined ? undefined : apkInCodePath(codePath);
+    if (apk) app.paths = [apk];
+    target.apps.push(app);
+    have.add(appKey(app));
+    added.set(record.user, (added.get(record.user) ?? 0) + 1);
+  }
+  for (const [user, count] of added) {
+    const label = profiles.get(user)?.name;
+    target.diagnostics.push({
+      level: 'warning',
+      message: `user ${user}${label ? ` (${label})` : ''}: ${count} app(s) seen installed by dumpsys package only (pm could not list this profile)`,
+    });
+  }
+  target.profiles = [...profiles.values()].sort((a, b) => a.user - b.user);
+  return notes;
+}
+
+/** The base APK inside a dumpsys `codePath` folder: `base.apk` for installed apps, `<dir>.apk` for system ones. */
+function apkInCodePath(codePath: string): string | undefined {
+  if (codePath.endsWith('.apk')) return codePath;
+  if (codePath.startsWith('/data/app/')) return `${codePath}/base.apk`;
+  const dir = codePath.split('/').pop();
+  return dir ? `${codePath}/${dir}.apk` : undefined;
+}
+
+/**
+ * Put each APK's certificates on its app records. Returns how many apps are left without one: each
+ * is named in a warning, grouped by reason, since publisher rules cannot see them.
+ */
+function applyCertificates(
+  target: TargetResult,
+  byPath: Map<string, CertOutcome>,
+  failure: string | undefined,
+): number {
   const unreadable = new Map<string, string[]>();
-  let unsigned = 0;
   for (const app of target.apps) {
     const path = app.paths?.[0];
-    const outcome = path === undefined ? undefined : byPath.get(path);
-    if (!outcome) continue;
-    if (outcome.kind === 'ok') {
+    const outcome = path?.endsWith('.apk') ? byPath.get(path) : undefined;
+    let reason: string;
+    if (outcome?.kind === 'ok') {
       const { signers, lineage, schemes } = outcome.signing;
       app.publisher = {
         ...app.publisher,
@@ -282,28 +389,46 @@ function applyCertificates(target: TargetResult, byPath: Map<string, CertOutcome
       };
       app.signingSchemes = schemes;
       app.signature = 'unverified';
-    } else if (outcome.kind === 'unsigned') {
-      unsigned++;
-    } else {
-      const ids = unreadable.get(outcome.reason) ?? [];
-      ids.push(app.id);
-      unreadable.set(outcome.reason, ids);
+      continue;
     }
+    if (outcome?.kind === 'unsigned') {
+      // Android installs signed APKs only: no signature found means it was not seen.
+      reason = 'no signature found in the APK, though Android installs only signed ones';
+    } else if (outcome) reason = outcome.reason;
+    else if (!path?.endsWith('.apk')) reason = 'the package list gives no APK path';
+    else reason = failure ?? 'not read';
+    const ids = unreadable.get(reason) ?? [];
+    ids.push(app.user === undefined ? app.id : `${app.id} (user ${app.user})`);
+    unreadable.set(reason, ids);
   }
+  let count = 0;
   for (const [reason, ids] of unreadable) {
     const unique = [...new Set(ids)];
+    count += unique.length;
     target.diagnostics.push({
       level: 'warning',
-      message: `signing certificate unknown for ${unique.length} app(s) (${reason}): ${unique.slice(0, 10).join(', ')}${unique.length > 10 ? ', …' : ''}`,
+      message: `signing certificate unknown for ${unique.length} app(s) (${reason}): ${unique.join(', ')}`,
     });
   }
-  if (unsigned > 0)
-    target.diagnostics.push({ level: 'warning', message: `${unsigned} APK(s) carry no signature` });
+  return count;
 }
 
 const stripLines = (diagnostics: Diagnostic[]): Diagnostic[] =>
   diagnostics.map(({ line: _line, path: _path, ...d }) => d);
 
 const firstLine = (text: string): string => text.trim().split('\n')[0]?.slice(0, 160) ?? '';
+
+/**
+ * An error `pm` printed into its output, whatever its exit code: old devices (no shell protocol)
+ * lose exit codes, and some builds exit 0 after `Error:` or a Java exception.
+ */
+const ERROR_LINE =
+  /^(?:Error:|Failure\b|Exception\b|Exception occurred|Caused by:|(?:[a-z]\w*\.)+\w*(?:Exception|Error)\b|\S*: (?:not found|inaccessible or not found|permission denied)|cmd: |\/system\/bin\/sh: |Can't find service)/i;
+const errorLine = (text: string): string | undefined =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => !l.startsWith('package:') && (ERROR_LINE.test(l) || /Exception\b/.test(l)))
+    ?.slice(0, 160);
 
 export const androidSource: DeviceSource = { platform: 'android', discover, scan };

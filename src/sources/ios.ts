@@ -9,6 +9,7 @@ import { parseIdeviceinfoLines } from '../parsers/ideviceinfo.js';
 import { parseIdeviceinstallerXml } from '../parsers/ideviceinstaller.js';
 import { LineScan } from '../parsers/listing-context.js';
 import { ParseError } from '../parsers/types.js';
+import { lastLine, ToolFailedError } from './adb-devices.js';
 import {
   type ExecResult,
   failureReason,
@@ -106,9 +107,14 @@ async function discover(ctx: SourceContext): Promise<DeviceInfo[]> {
       facts: { platform: 'ios', udid, state: network ? 'network' : 'usb' },
     });
   };
+  // A hung usbmuxd would make the second call wait as long again.
+  if (usb.timedOut)
+    throw new ToolFailedError('idevice_id', listProblem(usb, ctx.timeoutMs) ?? 'idevice_id timed out');
   if (usb.exitCode === 0) for (const line of stdoutText(usb).split('\n')) add(line.trim(), false);
   // Without -l, idevice_id also shows devices paired over Wi-Fi, marked (Network).
   const all = await runTool(ctx.tools.ideviceId, [], opts);
+  const problem = listProblem(usb, ctx.timeoutMs) ?? listProblem(all, ctx.timeoutMs);
+  if (problem) throw new ToolFailedError('idevice_id', problem);
   if (all.exitCode === 0) {
     for (const line of stdoutText(all).split('\n')) {
       const m = /^(\S+)\s+\((USB|Network)\)\s*$/.exec(line.trim());
@@ -118,6 +124,23 @@ async function discover(ctx: SourceContext): Promise<DeviceInfo[]> {
   const list = [...devices.values()];
   await Promise.all(list.map((d) => describeDevice(d, ctx)));
   return list;
+}
+
+/**
+ * Why an `idevice_id` call gave no device list, or undefined when its answer stands. "Unable to
+ * retrieve device list" means usbmuxd is not running, which on Linux is the normal state with no
+ * iPhone attached (udev starts it on plug-in): no devices, not a failure.
+ */
+function listProblem(res: ExecResult, timeoutMs: number): string | undefined {
+  if (res.timedOut) {
+    return `idevice_id timed out after ${Math.round(timeoutMs / 1000)} s: usbmuxd did not answer (restart usbmuxd and scan again)`;
+  }
+  if (res.truncated) return 'idevice_id produced more output than allowed';
+  if (res.exitCode === 0) return undefined;
+  const text = `${stdoutText(res)}\n${res.stderr}`;
+  if (/Unable to retrieve device list/i.test(text)) return undefined;
+  const line = lastLine(text);
+  return `idevice_id failed (exit ${res.exitCode ?? 'signal'})${line ? `: ${line}` : ''}; check the libimobiledevice install and that usbmuxd runs`;
 }
 
 /** Fill facts (name, model, iOS version) or the pairing problem from `ideviceinfo`. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { renderDumpsysPackages, renderGetprop, runPm } from '../lib/android-render.js';
+import { writeCached } from '../lib/device-root.js';
 // Device-side commands (getprop, pm, cmd package, dumpsys) for the fake adb's shell.
 import { findAndroid, loadScenario } from '../lib/scenario.js';
 
@@ -26,6 +27,7 @@ if (command === 'getprop') {
 } else {
   result = { stdout: '', stderr: `${command}: not found\n`, code: 127 };
 }
+if (process.env.AW_HARNESS_CACHE) writeCached(process.env.AW_HARNESS_CACHE, [command, ...args], result);
 process.stdout.write(result.stdout);
 process.stderr.write(result.stderr);
 process.exitCode = result.code;

@@ -66,7 +66,12 @@ const securityException = (user) =>
 /** `pm list …`: returns { stdout, stderr, code }. */
 export function runPm(d, args) {
   if (args[0] !== 'list') return { stdout: '', stderr: `Unknown command: ${args[0]}\n`, code: 1 };
-  if (args[1] === 'users') return { stdout: renderUsers(d), stderr: '', code: 0 };
+  if (args[1] === 'users') {
+    // `usersPm` replaces the answer ({ stdout, stderr, code }), e.g. an error printed with exit 0.
+    if (d.usersPm)
+      return { stdout: d.usersPm.stdout ?? '', stderr: d.usersPm.stderr ?? '', code: d.usersPm.code ?? 0 };
+    return { stdout: renderUsers(d), stderr: '', code: 0 };
+  }
   if (args[1] !== 'packages') return { stdout: PM_USAGE, stderr: '', code: 0 };
   const o = { f: false, i: false, U: false, u: false, s: false, third: false, d: false, e: false, vc: false };
   let user;
@@ -87,6 +92,9 @@ export function runPm(d, args) {
     } else filter = a;
   }
   const all = user === 'all' || (user === undefined && d.sdk >= 33);
+  // A profile whose pm answers oddly: empty, or an error printed with exit 0 ({ stdout, stderr, code }).
+  const odd = all ? undefined : d.users.find((u) => String(u.id) === String(user ?? 0))?.pm;
+  if (odd) return { stdout: odd.stdout ?? '', stderr: odd.stderr ?? '', code: odd.code ?? 0 };
   const denied = d.users.filter((u) => u.denied).map((u) => u.id);
   if (all && d.allUsersFails !== undefined)
     return { stdout: '', stderr: securityException(d.allUsersFails), code: 255 };
@@ -155,11 +163,25 @@ export function renderDumpsysPackages(d) {
     for (const u of d.users) {
       const installed = inst(u.id);
       if (!installed && !p.keptUsers.includes(u.id) && !modern) continue;
-      out.push(
-        `    User ${u.id}: ceDataInode=${1000 + p.appId} installed=${installed} hidden=false suspended=false stopped=false notLaunched=false enabled=${p.enabled[u.id] ?? 0} instant=false virtual=false`,
-      );
+      out.push(`    User ${u.id}: ${userState(d.sdk, 1000 + p.appId, installed, p.enabled[u.id] ?? 0)}`);
       if (modern && installed) out.push(`      firstInstallTime=${p.firstInstallTime}`);
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The per-user state line of `dumpsys package` by Android version. 10–14 as in the device samples
+ * (../shared/device-samples: 12+ add distractionFlags=); older layouts from AOSP's dumpPackageLPr
+ * as remembered, not from a capture: 5–6 without ceDataInode, 7+ with it, then instant=, virtual=.
+ */
+function userState(sdk, inode, installed, enabled) {
+  if (sdk < 24)
+    return ` installed=${installed} hidden=false stopped=false notLaunched=false enabled=${enabled}`;
+  const parts = [`ceDataInode=${inode}`, `installed=${installed}`, 'hidden=false', 'suspended=false'];
+  if (sdk >= 31) parts.push('distractionFlags=0');
+  parts.push('stopped=false', 'notLaunched=false', `enabled=${enabled}`);
+  if (sdk >= 26) parts.push('instant=false');
+  if (sdk >= 28) parts.push('virtual=false');
+  return parts.join(' ');
 }

@@ -31,8 +31,16 @@ export async function loadScenario(file = process.env.AW_HARNESS_SCENARIO) {
   const raw = file.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
   const scenario = {
     file,
-    adb: { devices: (raw.adb?.devices ?? []).map(normaliseAndroid) },
+    adb: {
+      devices: (raw.adb?.devices ?? []).map(normaliseAndroid),
+      // `adb devices` itself fails ({ stderr, code }) or never answers: the server cannot start.
+      devicesError: raw.adb?.devicesError,
+      devicesHang: raw.adb?.devicesHang ?? false,
+    },
     ios: {
+      // `idevice_id` fails ({ stderr, code }) or never answers.
+      idError: raw.ios?.idError,
+      idHang: raw.ios?.idHang ?? false,
       installer: process.env.AW_HARNESS_IDEVICEINSTALLER ?? raw.ios?.installer ?? '1.1.1',
       devices: (raw.ios?.devices ?? []).map(normaliseIos),
     },
@@ -77,6 +85,7 @@ function normaliseAndroid(d) {
     props: d.props ?? {},
     legacyPm: d.legacyPm ?? sdk < 26,
     allUsersFails: d.allUsersFails,
+    usersPm: d.usersPm,
     crlf: d.crlf ?? false,
     noOd: d.noOd ?? false,
     disconnectAfter: d.disconnectAfter,
