@@ -163,8 +163,9 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
         });
         continue;
       }
-      if (line.includes('\ufffd') || (format === PM_LIST && DAMAGED_APP_LINE.test(line))) {
-        // Bytes that are not text, or `pakage:com.x`: it may have been an app line.
+      if (line.includes('\ufffd') || (format === PM_LIST && mayHoldApp(line))) {
+        // Bytes that are not text, `pakage:com.x`, or a package id inside a line nothing reads:
+        // it may have been an app line.
         scan.lose(i, `unreadable line "${preview(line.trim())}" may have held an app`);
         continue;
       }
@@ -205,6 +206,17 @@ function parseTextListing(text: string, ctx: ParseContext): ParsedInventory {
 
 /** `word:` then a dotted package id: a `package:` line with its prefix damaged. */
 const DAMAGED_APP_LINE = /^\s*[^\s:#/;]*:\s*[A-Za-z]\w*(?:\.\w+)+(?=\s|$)/;
+
+/** A package-id-shaped token after a separator (`=com.x`, `:com.x`, ` com.x`): `-f` lines included. */
+const ID_TOKEN = /(?:^|[=:\s])[A-Za-z]\w*(?:\.\w+)+(?=\s|$)/;
+
+/**
+ * True when a line of `pm list packages` output that no grammar claimed may still have named an
+ * app (a damaged `package:` prefix, with or without the `-f` path): such a line makes the listing
+ * incomplete rather than being dropped with a warning.
+ */
+export const mayHoldApp = (line: string): boolean =>
+  line.includes('\ufffd') || DAMAGED_APP_LINE.test(line) || ID_TOKEN.test(line);
 
 /** A line holding only a plausible package id (at least two segments), give or take spaces and invisible characters. */
 function bareIdLine(line: string): string | undefined {

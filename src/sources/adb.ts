@@ -9,6 +9,7 @@ import type { AppRecord, Diagnostic, ProfileInfo, TargetResult } from '../model.
 import { weakDigestsOf } from '../parsers/apk.js';
 import { DUMPSYS_PACKAGE, findDumpsysRanges, parseDumpsysPackageLines } from '../parsers/dumpsys-package.js';
 import { deviceFactsFromProps, parseGetpropLines } from '../parsers/getprop.js';
+import { mayHoldApp } from '../parsers/listing.js';
 import { appKey, LineScan, mergeInto } from '../parsers/listing-context.js';
 import { parsePmListLines } from '../parsers/pm-list.js';
 import { parsePmUsersLines } from '../parsers/pm-users.js';
@@ -234,6 +235,15 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
       const command = `${flavour === 'legacy' ? LEGACY_COMMAND : FULL_COMMAND} --user ${user}`;
       const scan = new LineScan([command, ...section.body.split('\n')], ctx);
       const result = parsePmListLines(scan);
+      // pm prints only `package:` lines: another line naming something id-shaped may have been one.
+      for (let i = 1; i < scan.lines.length; i++) {
+        const line = scan.lines[i] ?? '';
+        if (!scan.isClaimed(i) && line.trim() !== '' && mayHoldApp(line) && errorLine(line) === undefined) {
+          scan.lose(i, `unreadable line "${line.trim().slice(0, 80)}" may have held an app`);
+        }
+      }
+      // App lines that could not be read (no recoverable id, cut short): the profile is not whole.
+      const lost = scan.lostReason();
       const denied = result.inaccessible.find((p) => p.user === user) ?? result.inaccessible[0];
       const failedExit = section.exitCode !== undefined && section.exitCode !== 0;
       const error = errorLine(section.body);
@@ -249,12 +259,12 @@ function readInventory(target: TargetResult, sections: ScriptSection[]): Invento
         out.partial.push(`${label} could not be listed: ${profile.reason}`);
         continue;
       }
-      if (denied || failedExit || error || result.partial) {
+      if (denied || failedExit || error || result.partial || lost) {
         // Apps came, but so did an error: the list may stop short. Keep what came, say so.
         profile.scanned = false;
         profile.reason = `the package list may be incomplete: ${
           denied?.reason ??
-          (failedExit ? `pm list packages exited ${section.exitCode}` : (error ?? result.partial))
+          (failedExit ? `pm list packages exited ${section.exitCode}` : (error ?? result.partial ?? lost))
         }`;
         out.partial.push(`${label}: ${profile.reason}`);
       }

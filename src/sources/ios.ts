@@ -223,6 +223,11 @@ async function scanInto(target: TargetResult, device: DeviceInfo, ctx: SourceCon
       origin: { target: target.id, parser: parsed.format },
     }));
     target.diagnostics.push(...parsed.diagnostics.map(({ line: _l, path: _p, ...d }) => d));
+    // App entries the parser could not read: the list is not whole, so the device is not either.
+    if (parsed.partial !== undefined) {
+      target.status = 'partial';
+      target.error = target.error ? `${target.error}; ${parsed.partial}` : parsed.partial;
+    }
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     target.status = 'failed';

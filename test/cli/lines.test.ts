@@ -212,3 +212,21 @@ describe('ideviceinstaller text', () => {
     expect(doc.targets[0]?.error).toMatch(/line 3 \(ideviceinstaller row: bytes that are not valid UTF-8/);
   });
 });
+
+describe('a damaged `package:` prefix on a -f line (built binary)', () => {
+  it('makes the listing incomplete instead of dropping the app with a warning', () => {
+    const dir = tempDir({
+      'pm.txt': [
+        'package:/system/app/Settings/Settings.apk=com.android.settings versionCode:34  installer=null uid:1000',
+        'pakage:/data/app/~~x==/com.zhiliaoapp.musically-y==/base.apk=com.zhiliaoapp.musically versionCode:1  installer=com.android.vending uid:10200',
+        'package:/system/app/Chrome/Chrome.apk=com.android.chrome versionCode:34  installer=null uid:1001',
+        '',
+      ].join('\n'),
+    });
+    const r = runCli(['scan', path.join(dir, 'pm.txt'), '--format', 'json']);
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.targets[0].status).toBe('partial');
+    expect(doc.targets[0].error).toMatch(/line 2/);
+  });
+});

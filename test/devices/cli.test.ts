@@ -480,6 +480,15 @@ describe('appwarden CLI against recorded devices (built binary)', () => {
       expect(rep.findings[0]?.app.publisher.certSha256).toEqual([APK_CERTS['wechat.apk']]);
     });
 
+    it('leaves a profile partial when a package line in its list cannot be read', async () => {
+      const r = await run('profile-errors.yaml', ['scan', 'android:BADLINE', '--format', 'json']);
+      expect(r.code).toBe(3);
+      const t = target(report(r), 'android:BADLINE');
+      expect(t?.status).toBe('partial');
+      expect(t?.error).toMatch(/user 10 \(Work profile\): the package list may be incomplete: .*line/);
+      expect(t?.profiles?.find((p) => p.user === 10)).toMatchObject({ scanned: false });
+    });
+
     it('does not take a failed `pm list users` as "the owner is the only user"', async () => {
       const r = await run('profile-errors.yaml', ['scan', 'android:NOUSERS', '--format', 'json']);
       expect(r.code).toBe(1);
