@@ -206,6 +206,9 @@ const HARMFUL: Record<string, Edit> = {
     return new Uint8Array([...bytes.subarray(0, i), ...bad, ...bytes.subarray(i)]);
   },
   'punctuation glued to the end': (l) => utf8(`${l}!?`),
+  // A mistyped or mangled prefix: `pakage:`, `Package;` … whatever follows, `-f` paths included.
+  'damaged prefix': (l, r) =>
+    utf8(l.replace(/^package:/, ['pakage:', 'packge:', 'Package;', 'p@ckage:'][Math.floor(r * 4) % 4] ?? '')),
 };
 
 interface Plan {
