@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import { stopEverything } from './interrupt.js';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
 import { EXIT, type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
 import { findDuplicateOutput, inspectOutput, writeReport } from './output.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
@@ -110,7 +111,13 @@ const readStdin = async (): Promise<Uint8Array> => {
   for await (const chunk of process.stdin) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buf.length;
-    if (size > 256 * 1024 * 1024) throw new Error('standard input is larger than 256 MiB');
+    // Stop reading at the one-listing limit: more would be refused anyway, and holding it costs memory.
+    if (size > MAX_DOCUMENT_BYTES) {
+      process.stdin.destroy();
+      throw new Error(
+        `standard input is larger than ${MAX_DOCUMENT_BYTES / (1024 * 1024)} MB, the limit for one listing (src/limits.ts)`,
+      );
+    }
     chunks.push(buf);
   }
   return Buffer.concat(chunks);

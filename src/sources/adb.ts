@@ -40,7 +40,7 @@ async function discover(ctx: SourceContext): Promise<DeviceInfo[]> {
     const why = result.timedOut
       ? `adb devices timed out after ${Math.round(ctx.timeoutMs / 1000)} s: the adb server did not answer`
       : result.truncated
-        ? 'adb devices produced more output than allowed'
+        ? failureReason('adb devices', result, ctx.timeoutMs)
         : `adb devices failed (exit ${result.exitCode ?? 'signal'})${lastLine(result.stderr) ? `: ${lastLine(result.stderr)}` : ''}`;
     throw new ToolFailedError(
       'adb',

@@ -6,9 +6,10 @@
  * listed as skipped by name; `apks/` (APKs androidqf pulled) is left to the folder scan.
  * File names follow androidqf's modules (github.com/mvt-project/androidqf, modules/*.go).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../errors.js';
+import { MAX_DOCUMENT_BYTES } from '../limits.js';
 import type { AppRecord, SkippedInput, TargetResult } from '../model.js';
 import { looksLikeAndroidqfPackages } from '../parsers/androidqf.js';
 import { readListingBytes } from './listing.js';
@@ -54,8 +55,14 @@ const detect = async (dir: string): Promise<boolean> => {
   if (!(await exists(path.join(dir, 'getprop.txt'))) && !(await exists(path.join(dir, 'acquisition.json'))))
     return false;
   try {
-    const head = (await readFile(packages)).subarray(0, 4096).toString('utf8');
-    return looksLikeAndroidqfPackages(head);
+    // Only the head decides; the whole file is read (size-checked) when the folder is read.
+    const handle = await open(packages, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+      return looksLikeAndroidqfPackages(buffer.subarray(0, bytesRead).toString('utf8'));
+    } finally {
+      await handle.close();
+    }
   } catch {
     return false;
   }
@@ -64,6 +71,13 @@ const detect = async (dir: string): Promise<boolean> => {
 const readOne = async (file: string): Promise<TargetResult | undefined> => {
   if (!(await exists(file))) return undefined;
   try {
+    // Checked before reading: a file past the one-listing limit is refused without holding it.
+    const size = (await stat(file)).size;
+    if (size > MAX_DOCUMENT_BYTES) {
+      throw new Error(
+        `${size} bytes, over the ${MAX_DOCUMENT_BYTES / (1024 * 1024)} MB limit for one listing (src/limits.ts)`,
+      );
+    }
     return readListingBytes(await readFile(file), file, file, 'listing')[0];
   } catch (error) {
     return {

@@ -135,7 +135,7 @@ function listProblem(res: ExecResult, timeoutMs: number): string | undefined {
   if (res.timedOut) {
     return `idevice_id timed out after ${Math.round(timeoutMs / 1000)} s: usbmuxd did not answer (restart usbmuxd and scan again)`;
   }
-  if (res.truncated) return 'idevice_id produced more output than allowed';
+  if (res.truncated) return failureReason('idevice_id', res, timeoutMs);
   if (res.exitCode === 0) return undefined;
   const text = `${stdoutText(res)}\n${res.stderr}`;
   if (/Unable to retrieve device list/i.test(text)) return undefined;

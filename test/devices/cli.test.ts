@@ -298,7 +298,8 @@ describe('appwarden CLI against recorded devices (built binary)', () => {
       expect(field?.apps?.find((a) => a.id === 'ru.cardsmobile.wallet')?.name).toBe('Кошелёк');
       expect(findingKeys(rep)).toEqual(
         [
-          'ca-gov.kaspersky-review com.kaspersky.security user=-',
+          // Kaspersky's Apple Team ID (2Y8XE5CQ94) makes it the banned suite, not a review finding.
+          'ca-gov.kaspersky com.kaspersky.security user=-',
           'ca-gov.tiktok com.zhiliaoapp.musically user=-',
           'ca-gov.wechat com.tencent.xin user=-',
         ].sort(),
