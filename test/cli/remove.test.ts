@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRecord, Finding, TargetResult } from '../../src/model.js';
+import { planRemoval } from '../../src/remove/plan.js';
+import type { ExecResult } from '../../src/sources/exec.js';
+import { androidOutcome, iosOutcome } from '../../src/sources/remove.js';
 import { HARNESS, BIN as HARNESS_BIN } from '../devices/helpers.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -298,5 +302,99 @@ describe('appwarden remove (built binary, recorded devices)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/connected devices only/);
     expect(r.calls).toEqual([]);
+  });
+});
+
+describe('remove planner and outcome readers (pure)', () => {
+  const app = (id: string, extra: Partial<AppRecord> = {}): AppRecord => ({
+    platform: 'android',
+    id,
+    user: 0,
+    publisher: {},
+    origin: { target: `android:${PIXEL}`, parser: 'pm-list' },
+    ...extra,
+  });
+  const finding = (ruleId: string, a: AppRecord, extra: Partial<Finding> = {}): Finding => ({
+    ruleId,
+    severity: 'high',
+    title: ruleId,
+    message: '',
+    references: [],
+    target: `android:${PIXEL}`,
+    app: a,
+    matchedOn: [],
+    ...extra,
+  });
+  const targets: TargetResult[] = [
+    {
+      id: `android:${PIXEL}`,
+      kind: 'device',
+      status: 'scanned',
+      device: { serial: PIXEL },
+      apps: [],
+      diagnostics: [],
+    },
+    { id: 'listing.txt', kind: 'listing', status: 'scanned', apps: [], diagnostics: [] },
+  ];
+
+  it('one step per app and user, rules merged; a failing finding outweighs a waived one', () => {
+    const wechat = app('com.tencent.mm', { user: 10 });
+    const waiver = { id: 'W', reason: 'r', expires: '2099-01-01', status: 'applied' as const };
+    const plan = planRemoval(
+      {
+        targets,
+        findings: [
+          finding('a.waived', wechat, { waiver }),
+          finding('b.live', wechat, { severity: 'critical' }),
+          finding('c.low', app('org.low'), { severity: 'low' }),
+          finding('d.file', app('com.tiktok'), { target: 'listing.txt' }),
+          finding('e.odd', app('x;reboot')),
+        ],
+      },
+      'high',
+    );
+    expect(plan.steps.map((s) => [s.app, s.user, s.action, s.rules.join('+'), s.severity])).toEqual([
+      ['com.tencent.mm', 10, 'uninstall', 'a.waived+b.live', 'critical'],
+      ['x;reboot', 0, 'skip', 'e.odd', 'high'],
+    ]);
+    expect(plan.steps[0]?.command).toEqual([
+      'adb',
+      '-s',
+      PIXEL,
+      'shell',
+      'pm uninstall --user 10 com.tencent.mm',
+    ]);
+    expect(plan.steps[1]?.reason).toMatch(/shell/);
+    expect(plan.uninstall).toBe(1);
+  });
+
+  const result = (stdout: string, exitCode: number | undefined): ExecResult => ({
+    stdout: new TextEncoder().encode(stdout),
+    stderr: '',
+    exitCode,
+    timedOut: false,
+    truncated: false,
+  });
+
+  it('reads pm by its words: Failure with exit 0 (adb before Android 7) is a failure', () => {
+    expect(androidOutcome(result('Success\n', 0), 1000)).toEqual({ ok: true, message: 'Success' });
+    expect(androidOutcome(result('Failure [DELETE_FAILED_INTERNAL_ERROR]\r\n', 0), 1000)).toEqual({
+      ok: false,
+      message: 'Failure [DELETE_FAILED_INTERNAL_ERROR]',
+    });
+    expect(androidOutcome(result('', 0), 1000).ok).toBe(false);
+    expect(androidOutcome(result('Success\n', 1), 1000).ok).toBe(false);
+  });
+
+  it('reads ideviceinstaller: an ERROR line fails even with exit 0', () => {
+    expect(iosOutcome(result("Uninstalling 'x'\nRemoveApplication - Complete\n", 0), IPHONE, 1000).ok).toBe(
+      true,
+    );
+    expect(
+      iosOutcome(result('ERROR: RemoveApplication failed. Got error "APIInternalError".\n', 0), IPHONE, 1000),
+    ).toEqual({
+      ok: false,
+      message: 'ERROR: RemoveApplication failed. Got error "APIInternalError".',
+    });
   });
 });
