@@ -183,7 +183,10 @@ describe('appwarden remove (built binary, recorded devices)', () => {
     expect(left).not.toContain('com.tencent.mm');
     expect(left).not.toContain('com.zhiliaoapp.musically');
     // The re-scan listed the device again after the uninstalls (pm list runs after the last uninstall).
-    const lastUninstall = r.calls.findLastIndex((c) => c.argv.some((a) => a.includes('pm uninstall')));
+    const lastUninstall = r.calls
+      .map((c) => c.argv.some((a) => a.includes('pm uninstall')))
+      .lastIndexOf(true);
+    expect(lastUninstall).toBeGreaterThan(-1);
     expect(r.calls.slice(lastUninstall + 1).some((c) => c.tool === 'adb' && c.argv[1] === PIXEL)).toBe(true);
   });
 
