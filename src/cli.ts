@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerRemove } from './commands/remove.js';
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import { stopEverything } from './interrupt.js';
@@ -472,6 +473,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     )
     .action(async (inputs: string[], flags: ScanFlags) => setExit(await runScan(inputs, flags)));
 
+  registerRemove(program, setExit);
   program
     .command('collect')
     .description(

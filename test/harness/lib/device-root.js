@@ -18,7 +18,7 @@ export function deviceRoot(scenario, device) {
   const marker = join(root, '.complete');
   if (existsSync(marker)) {
     // Renderer code changed since the root was made: answer the common commands ahead again.
-    if (!existsSync(cacheDir(root))) prerender(root, device);
+    if (!existsSync(cacheDir(root, device))) prerender(root, device);
     return root;
   }
   for (const p of device.packages) {
@@ -43,11 +43,13 @@ export function deviceRoot(scenario, device) {
  * the short timeouts the hang tests use. The folder name follows the renderer code, so editing it
  * never replays stale answers.
  */
-export function cacheDir(root) {
-  const code = ['android-render.js', 'device-root.js', join('..', 'bin', 'device-cmd.js')]
+export function cacheDir(root, device) {
+  const code = ['android-render.js', 'device-root.js', 'removals.js', join('..', 'bin', 'device-cmd.js')]
     .map((f) => statSync(join(LIB, f)).mtimeMs)
     .join('-');
-  return join(root, `.cmd-${createHash('sha256').update(code).digest('hex').slice(0, 12)}`);
+  // After uninstalls in this run (lib/removals.js) the device answers differently: its own folder.
+  const state = device?.stateKey ? `-${device.stateKey}` : '';
+  return join(root, `.cmd-${createHash('sha256').update(code).digest('hex').slice(0, 12)}${state}`);
 }
 
 /** The cache key of a command line, as the shell builds it: arguments joined with `_`. */
@@ -71,7 +73,7 @@ export function writeCached(dir, args, result) {
 
 /** The commands every scan sends, answered ahead of time (anything else is cached on first use). */
 function prerender(root, device) {
-  const dir = cacheDir(root);
+  const dir = cacheDir(root, device);
   const ok = (stdout) => ({ stdout, stderr: '', code: 0 });
   const props = renderGetprop(device);
   writeCached(dir, ['getprop'], ok(props));
@@ -109,7 +111,7 @@ export function prelude(root, device, harnessBin) {
     device.noOd
       ? 'od() { echo "od: inaccessible or not found" >&2; return 127; }'
       : 'od() { __aw_map od "$@"; }',
-    `__aw_cache=${JSON.stringify(cacheDir(root))}`,
+    `__aw_cache=${JSON.stringify(cacheDir(root, device))}`,
     // Replay a cached answer (see cacheDir), or ask device-cmd.js, which caches what it answers.
     '__aw_dev() { __aw_o=$IFS; IFS=_; __aw_k="$*"; IFS=$__aw_o; __aw_f="$__aw_cache/$__aw_k"',
     '  case "$__aw_k" in */*) ;; *) if [ -f "$__aw_f.rc" ]; then read -r __aw_rc < "$__aw_f.rc"',
