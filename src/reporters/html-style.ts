@@ -77,7 +77,7 @@ details.group > summary { color: var(--muted); }
   text-transform: uppercase; letter-spacing: 0.03em; border: 1px solid currentColor; white-space: nowrap; }
 .b-fail, .b-failed { color: var(--fail); } .b-pass { color: var(--pass); } .b-incomplete { color: var(--incomplete); }
 .b-new { color: var(--fail); border: 1px solid currentColor; }
-.refs { word-break: break-all; }
+.refs { overflow-wrap: anywhere; }
 .sev-critical { color: var(--critical); } .sev-high { color: var(--high); } .sev-medium { color: var(--medium); }
 .sev-low { color: var(--low); } .sev-info { color: var(--info); }
 .b-waived { color: var(--pass); } .b-expired { color: var(--fail); }
