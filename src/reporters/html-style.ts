@@ -109,6 +109,8 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
     margin-bottom: 10px; padding: 6px 0; }
   table.stack td { border: 0; padding: 3px 12px 3px calc(12px + 8em); position: relative; min-width: 0;
     overflow-wrap: anywhere; }
+  table.stack td:empty { display: none; }
+  table.targets td.num { text-align: left; }
   table.stack td::before { content: attr(data-label); position: absolute; left: 12px; width: 7.5em;
     color: var(--muted); font-size: 0.75rem; line-height: 1.9; text-transform: uppercase; letter-spacing: 0.03em; }
 }
