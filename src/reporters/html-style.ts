@@ -54,24 +54,30 @@ code { background: var(--code-bg); padding: 1px 4px; border-radius: 4px; }
 .bar-incomplete { fill: var(--incomplete); } .bar-failed { fill: var(--critical); }
 .bar-critical { fill: var(--critical); } .bar-high { fill: var(--high); } .bar-medium { fill: var(--medium); }
 .bar-low { fill: var(--low); } .bar-info { fill: var(--info); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 12px; }
-.card { background: var(--panel); border: 1px solid var(--border); border-left: 5px solid var(--border);
-  border-radius: 8px; padding: 14px 16px; break-inside: avoid; min-width: 0; }
-.card.v-fail { border-left-color: var(--fail); } .card.v-pass { border-left-color: var(--pass); }
-.card.v-incomplete, .card.v-failed { border-left-color: var(--incomplete); }
-.card header { display: flex; justify-content: space-between; gap: 8px; align-items: flex-start; }
-.card .target-id { display: block; color: var(--muted); margin-top: 2px; }
-.card dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 10px 0 0; }
-.card dt { color: var(--muted); }
-.card dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
-.card ul.profiles { margin: 0; padding-left: 18px; }
+[hidden] { display: none !important; }
+.filters { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 24px 0 0; padding: 10px 14px;
+  background: var(--panel); border: 1px solid var(--border); border-radius: 8px; }
+.filters label { font-size: 0.9rem; color: var(--muted); }
+.filters select, .filters input { font: inherit; color: var(--text); background: var(--bg);
+  border: 1px solid var(--border); border-radius: 6px; padding: 3px 6px; margin-left: 4px; }
+.filters output { font-size: 0.85rem; color: var(--muted); }
+table.targets td.num { text-align: right; }
+table.targets tr td:first-child { border-left: 4px solid var(--border); min-width: 14em; }
+table.targets tr.v-fail td:first-child { border-left-color: var(--fail); }
+table.targets tr.v-pass td:first-child { border-left-color: var(--pass); }
+table.targets tr.v-incomplete td:first-child, table.targets tr.v-failed td:first-child { border-left-color: var(--incomplete); }
+table.targets td:nth-child(4) { min-width: 14em; overflow-wrap: anywhere; }
+ul.profiles { margin: 4px 0 0; padding-left: 18px; font-size: 0.85em; }
+.problem-text { color: var(--incomplete); }
+details.group { margin-top: 10px; }
+details.group > summary { color: var(--muted); }
 .problem { margin: 10px 0 0; padding: 8px 10px; border-radius: 6px; background: var(--incomplete-bg);
   color: var(--text); border: 1px solid var(--incomplete); overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.75rem; font-weight: 700;
   text-transform: uppercase; letter-spacing: 0.03em; border: 1px solid currentColor; white-space: nowrap; }
 .b-fail, .b-failed { color: var(--fail); } .b-pass { color: var(--pass); } .b-incomplete { color: var(--incomplete); }
 .b-new { color: var(--fail); border: 1px solid currentColor; }
-.refs { word-break: break-all; }
+.refs { overflow-wrap: anywhere; }
 .sev-critical { color: var(--critical); } .sev-high { color: var(--high); } .sev-medium { color: var(--medium); }
 .sev-low { color: var(--low); } .sev-info { color: var(--info); }
 .b-waived { color: var(--pass); } .b-expired { color: var(--fail); }
@@ -96,7 +102,6 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
   header.top, main, footer { padding: 0 12px; }
   header.top { padding-top: 16px; }
   .verdict-word { font-size: 1.5rem; }
-  .cards { grid-template-columns: 1fr; }
   .table-wrap { overflow: visible; background: transparent; border: 0; }
   table.stack thead { display: none; }
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
@@ -104,6 +109,8 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
     margin-bottom: 10px; padding: 6px 0; }
   table.stack td { border: 0; padding: 3px 12px 3px calc(12px + 8em); position: relative; min-width: 0;
     overflow-wrap: anywhere; }
+  table.stack td:empty { display: none; }
+  table.targets td.num { text-align: left; }
   table.stack td::before { content: attr(data-label); position: absolute; left: 12px; width: 7.5em;
     color: var(--muted); font-size: 0.75rem; line-height: 1.9; text-transform: uppercase; letter-spacing: 0.03em; }
 }
@@ -114,11 +121,11 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
   table { font-size: 8.5pt; }
   th, td { padding: 4px 6px; }
   .charts { grid-template-columns: repeat(3, 1fr); }
-  .cards { grid-template-columns: repeat(2, 1fr); }
   header.top, main, footer { max-width: none; padding: 0; }
   .verdict { border-width: 3px; }
   .table-wrap { overflow: visible; border: 0; }
-  tr, .card, .chart, .stat { break-inside: avoid; }
+  tr, .chart, .stat { break-inside: avoid; }
+  .filters { display: none !important; }
   thead { display: table-header-group; }
   h2 { break-after: avoid; }
   tr.waived td { opacity: 1; font-style: italic; }

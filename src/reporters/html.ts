@@ -1,11 +1,21 @@
 /**
- * A single self-contained HTML file a compliance officer can open or attach to a ticket: no script,
- * no network, a Content-Security-Policy that would block both even if markup slipped through.
+ * A single self-contained HTML file a compliance officer can open or attach to a ticket: no network,
+ * and a Content-Security-Policy that lets only the report's own script run (by its SHA-256), so
+ * markup that slipped through could neither run code nor fetch anything. Everything is visible
+ * without that script; it only adds local times and filters.
  */
-import { type AppRecord, countApps, type Finding, type ScanResult, type TargetResult } from '../model.js';
+import {
+  type AppRecord,
+  countApps,
+  type Finding,
+  type ScanResult,
+  SEVERITIES,
+  type TargetResult,
+} from '../model.js';
 import { isIncomplete } from '../verdict.js';
 import { barChart } from './html-charts.js';
 import { h, hid } from './html-escape.js';
+import { HTML_SCRIPT, scriptHashSource } from './html-script.js';
 import { HTML_STYLE } from './html-style.js';
 import { packEditionText } from './pack-editions.js';
 import {
@@ -39,8 +49,8 @@ import {
 } from './report-view.js';
 import type { Reporter } from './types.js';
 
-const CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+/** Only the inline stylesheet and the one script whose hash is given; nothing fetched, nothing posted. */
+const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptHashSource(HTML_SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
 
 const TARGET_VERDICT_LABEL: Record<TargetVerdict, string> = {
   fail: 'Fail',
@@ -48,6 +58,12 @@ const TARGET_VERDICT_LABEL: Record<TargetVerdict, string> = {
   failed: 'Not read',
   pass: 'Pass',
 };
+
+/**
+ * A moment as its ISO UTC text, so the file is byte-for-byte reproducible; the script rewrites it
+ * in the reader's zone (keeping the UTC text in the title).
+ */
+const timeElement = (iso: string): string => `<time datetime="${h(iso)}" data-local>${h(iso)}</time>`;
 
 const badge = (cls: string, text: string): string => `<span class="badge ${cls}">${h(text)}</span>`;
 
@@ -96,14 +112,24 @@ const referencesText = (finding: Finding): string =>
     ? ''
     : `<span class="sub refs">${finding.references.map((r) => `<span class="mono">${hid(r)}</span>`).join(' · ')}</span>`;
 
-const findingRow = (finding: Finding, targets: Map<string, TargetResult>): string => {
+/** Lower-case text the target filter searches: the target id and what the device calls itself. */
+const targetSearchText = (targetId: string, target: TargetResult | undefined): string =>
+  [targetId, deviceLabel(target), target ? deviceModel(target) : undefined]
+    .filter((x): x is string => x !== undefined)
+    .join(' ')
+    .toLowerCase();
+
+const findingRow = (finding: Finding, targets: Map<string, TargetResult>, result: ScanResult): string => {
   const target = targets.get(finding.target);
   const label = appLabel(finding);
   const profile = findingProfile(finding, target);
   const device = deviceLabel(target);
   const waived = !isActive(finding);
+  const verdict = target ? targetVerdict(target, result) : 'fail';
   return [
-    `<tr class="${waived ? 'waived' : 'active'}">`,
+    `<tr class="${waived ? 'waived' : 'active'}" data-severity="${finding.severity}" data-verdict="${verdict}" data-target="${h(
+      targetSearchText(finding.target, target),
+    )}">`,
     `<td data-label="Severity">${badge(`sev-${finding.severity}`, finding.severity)}${
       finding.baseline === 'new' ? ` ${badge('b-new', 'new')}` : ''
     }</td>`,
@@ -123,55 +149,157 @@ const findingRow = (finding: Finding, targets: Map<string, TargetResult>): strin
   ].join('');
 };
 
-const findingsTable = (findings: readonly Finding[], targets: Map<string, TargetResult>): string => {
-  if (findings.length === 0) return '<p>No findings.</p>';
-  return [
+const findingsTable = (
+  findings: readonly Finding[],
+  targets: Map<string, TargetResult>,
+  result: ScanResult,
+): string =>
+  [
     '<div class="table-wrap"><table class="stack findings"><thead><tr>',
     '<th>Severity</th><th>Rule</th><th>App</th><th>Where</th><th>Publisher evidence</th><th>Matched on</th><th>Waiver</th>',
     '</tr></thead><tbody>',
-    sortFindings(findings)
-      .map((f) => findingRow(f, targets))
-      .join('\n'),
+    findings.map((f) => findingRow(f, targets, result)).join('\n'),
     '</tbody></table></div>',
   ].join('\n');
+
+/**
+ * Findings that count first; waived ones apart in a closed group, so a long list of accepted
+ * exceptions does not bury what has to be acted on (an expired waiver no longer waives: it stays up).
+ */
+const findingsSection = (result: ScanResult, targets: Map<string, TargetResult>): string => {
+  if (result.findings.length === 0) return '<p>No findings.</p>';
+  const sorted = sortFindings(result.findings);
+  const active = sorted.filter(isActive);
+  const waived = sorted.filter((f) => !isActive(f));
+  return [
+    active.length > 0 ? findingsTable(active, targets, result) : '<p>No unwaived findings.</p>',
+    waived.length > 0
+      ? [
+          `<details class="group" data-group="waived"><summary>${plural(waived.length, 'waived finding')}</summary>`,
+          findingsTable(waived, targets, result),
+          '</details>',
+        ].join('\n')
+      : '',
+  ]
+    .filter((x) => x !== '')
+    .join('\n');
 };
 
-const targetCard = (target: TargetResult, result: ScanResult): string => {
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const TARGET_STATUS_WORD: Record<TargetResult['status'], string> = {
+  scanned: 'scanned',
+  partial: 'partly scanned',
+  failed: 'not read',
+};
+
+const targetRow = (target: TargetResult, result: ScanResult, own: readonly Finding[]): string => {
   const verdict = targetVerdict(target, result);
-  const title = deviceLabel(target) ?? target.id;
-  const own = result.findings.filter((f) => f.target === target.id);
-  const rows: Array<[string, string]> = [];
-  rows.push(['Input', `${h(target.kind)}${target.format ? ` (${h(target.format)})` : ''}`]);
-  const model = deviceModel(target);
-  if (model) rows.push(['Model', h(model)]);
-  const os = osLabel(target);
-  if (os) rows.push(['OS', h(os)]);
+  const label = deviceLabel(target);
   const serial = target.device?.serial ?? target.device?.udid;
-  if (serial) rows.push([target.device?.udid ? 'UDID' : 'Serial', `<span class="mono">${h(serial)}</span>`]);
-  rows.push(['Apps', String(countApps(target))]);
+  const input = `${target.kind}${target.format ? ` (${target.format})` : ''}`;
+  const who = [
+    label
+      ? `<strong>${h(label)}</strong><span class="sub mono">${hid(target.id)}</span>`
+      : `<span class="mono">${hid(target.id)}</span>`,
+    serial
+      ? `<span class="sub">${target.device?.udid ? 'UDID' : 'serial'} <span class="mono">${h(serial)}</span></span>`
+      : '',
+    `<span class="sub">${h(input)}</span>`,
+  ].join('');
+  const status = [
+    h(TARGET_STATUS_WORD[target.status]),
+    isIncomplete(target)
+      ? `<span class="sub problem-text">${h(incompleteWord(target))}: ${h(incompleteReason(target))}</span>`
+      : '',
+    target.profiles && target.profiles.length > 0
+      ? `<ul class="profiles">${target.profiles
+          .map(
+            (p) =>
+              `<li>${h(profileName(p))}: ${
+                p.scanned ? 'scanned' : `<strong>not scanned</strong>${p.reason ? ` (${h(p.reason)})` : ''}`
+              }</li>`,
+          )
+          .join('')}</ul>`
+      : '',
+  ].join('');
   const active = own.filter(isActive).length;
-  rows.push(['Findings', `${own.length}${own.length > active ? ` (${own.length - active} waived)` : ''}`]);
-  if (target.profiles && target.profiles.length > 0) {
-    const items = target.profiles.map(
-      (p) =>
-        `<li>${h(profileName(p))}: ${
-          p.scanned ? 'scanned' : `<strong>not scanned</strong>${p.reason ? ` (${h(p.reason)})` : ''}`
-        }</li>`,
-    );
-    rows.push(['Profiles', `<ul class="profiles">${items.join('')}</ul>`]);
-  }
-  const problem = isIncomplete(target)
-    ? `<p class="problem"><strong>${h(incompleteWord(target))}:</strong> ${h(incompleteReason(target))}</p>`
-    : '';
+  const findings = `${own.length}${own.length > active ? `<span class="sub">${own.length - active} waived</span>` : ''}`;
   return [
-    `<article class="card v-${verdict}">`,
-    `<header><div><h3>${h(title)}</h3>${title === target.id ? '' : `<span class="target-id mono">${h(target.id)}</span>`}</div>`,
-    `${badge(`b-${verdict}`, TARGET_VERDICT_LABEL[verdict])}</header>`,
-    `<dl>${rows.map(([k, v]) => `<dt>${h(k)}</dt><dd>${v}</dd>`).join('')}</dl>`,
-    problem,
-    '</article>',
+    `<tr class="v-${verdict}" data-verdict="${verdict}" data-target="${h(targetSearchText(target.id, target))}">`,
+    `<td data-label="Target">${who}</td>`,
+    `<td data-label="Model">${h(deviceModel(target) ?? '')}</td>`,
+    `<td data-label="OS">${h(osLabel(target) ?? '')}</td>`,
+    `<td data-label="Status">${status}</td>`,
+    `<td data-label="Apps" class="num">${countApps(target)}</td>`,
+    `<td data-label="Findings" class="num">${findings}</td>`,
+    `<td data-label="Verdict">${badge(`b-${verdict}`, TARGET_VERDICT_LABEL[verdict])}</td>`,
+    '</tr>',
   ].join('');
 };
+
+const TARGET_HEAD =
+  '<div class="table-wrap"><table class="stack targets"><thead><tr><th>Target</th><th>Model</th><th>OS</th><th>Status</th><th>Apps</th><th>Findings</th><th>Verdict</th></tr></thead><tbody>';
+
+/**
+ * One row per target, worst verdict first (verdict.ts order), then most unwaived findings. Passing
+ * targets sit in a closed group so a fleet of 150 phones leads with the few that need action.
+ */
+const targetsSection = (result: ScanResult): string => {
+  const own = new Map<string, Finding[]>();
+  for (const f of result.findings) {
+    const list = own.get(f.target);
+    if (list) list.push(f);
+    else own.set(f.target, [f]);
+  }
+  const ranked = result.targets
+    .map((t, index) => ({
+      t,
+      index,
+      rank: TARGET_VERDICTS.indexOf(targetVerdict(t, result)),
+      active: (own.get(t.id) ?? []).filter(isActive).length,
+    }))
+    .sort((a, b) => a.rank - b.rank || b.active - a.active || a.index - b.index);
+  const rows = (list: typeof ranked): string =>
+    list.map(({ t }) => targetRow(t, result, own.get(t.id) ?? [])).join('\n');
+  const needAction = ranked.filter(({ t }) => targetVerdict(t, result) !== 'pass');
+  const clean = ranked.filter(({ t }) => targetVerdict(t, result) === 'pass');
+  return [
+    needAction.length > 0 ? [TARGET_HEAD, rows(needAction), '</tbody></table></div>'].join('\n') : '',
+    clean.length > 0
+      ? [
+          `<details class="group" data-group="clean"><summary>${plural(clean.length, 'clean target')} (pass)</summary>`,
+          TARGET_HEAD,
+          rows(clean),
+          '</tbody></table></div></details>',
+        ].join('\n')
+      : '',
+  ]
+    .filter((x) => x !== '')
+    .join('\n');
+};
+
+const SEVERITY_OPTIONS = SEVERITIES.map(
+  (s, i) => `<option value="${s}">${s}${i < SEVERITIES.length - 1 ? ' and above' : ''}</option>`,
+).join('');
+
+const STATUS_OPTIONS = TARGET_VERDICTS.map(
+  (v) => `<option value="${v}">${h(TARGET_VERDICT_LABEL[v])}</option>`,
+).join('');
+
+/**
+ * The filter bar: hidden in the markup and shown by the script, so a reader without script never
+ * sees controls that do nothing. Not a <form>: nothing is ever submitted.
+ */
+const filterBar = (): string =>
+  [
+    '<div class="filters" id="filters" role="search" aria-label="Filter targets and findings" hidden>',
+    `<label>Severity <select id="f-severity"><option value="">any</option>${SEVERITY_OPTIONS}</select></label>`,
+    `<label>Target verdict <select id="f-status"><option value="">any</option>${STATUS_OPTIONS}</select></label>`,
+    '<label>Target <input id="f-target" type="search" placeholder="name, model or path" autocomplete="off"></label>',
+    '<output id="f-count" aria-live="polite"></output>',
+    '</div>',
+  ].join('');
 
 const fleetCharts = (result: ScanResult): string => {
   const verdicts = result.targets.map((t) => targetVerdict(t, result));
@@ -334,7 +462,7 @@ export const html: Reporter = (result, ctx) => {
     '</head>',
     '<body>',
     '<header class="top"><h1>appwarden scan report</h1>',
-    `<p class="meta">Scan started ${h(result.startedAt)} · appwarden ${h(ctx.version)} · rules: ${h(rules)} · ${h(thresholdText(result.failOn))}</p></header>`,
+    `<p class="meta">Scan started ${timeElement(result.startedAt)} · appwarden ${h(ctx.version)} · rules: ${h(rules)} · ${h(thresholdText(result.failOn))}</p></header>`,
     '<main>',
     `<section class="verdict verdict-${result.result}" role="status"><p class="verdict-word">${h(word)}</p>`,
     `<p class="verdict-detail">${h(verdictSentence(result))}</p></section>`,
@@ -351,19 +479,21 @@ export const html: Reporter = (result, ctx) => {
     fleetCharts(result),
     '</section>',
     incompleteSection(result),
+    filterBar(),
+    '<section aria-labelledby="targets"><h2 id="targets">Targets</h2>',
+    targetsSection(result),
+    '</section>',
     '<section aria-labelledby="findings"><h2 id="findings">Findings</h2>',
-    findingsTable(result.findings, targets),
+    findingsSection(result, targets),
     '</section>',
     notesSection(result),
-    '<section aria-labelledby="targets"><h2 id="targets">Targets</h2><div class="cards">',
-    result.targets.map((t) => targetCard(t, result)).join('\n'),
-    '</div></section>',
     waiversSection(result),
     baselineSection(result),
     skippedSection(result),
     ctx.includeInventory ? inventorySection(result) : '',
     '</main>',
     `<footer>Generated by appwarden ${h(ctx.version)}. Identities are read from the inputs; a certificate or team id is evidence of the publisher, not a verified signature unless stated.</footer>`,
+    `<script>${HTML_SCRIPT}</script>`,
     '</body>',
     '</html>',
     '',
