@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { AppwardenError, describeError } from '../errors.js';
 import type { AppRecord, MatchDetail, ScanResult, SkippedInput, TargetResult } from '../model.js';
 import { appRow, targetColumns } from '../parsers/mdm/table.js';
-import { compileRuleSet, type Matcher, type RuleMatch } from '../ruleset/compile.js';
+import {
+  type CompiledBlock,
+  compileBlock,
+  compileRuleSet,
+  type Matcher,
+  type RuleMatch,
+  runBlock,
+} from '../ruleset/compile.js';
 import type { MatchBlock, Rule, RuleSet } from '../ruleset/types.js';
 import { collectEach, Evaluation, prepareScan, type ScanOptions } from '../scan.js';
 import { blockCriteria, compileSql } from './compile.js';
@@ -124,10 +131,30 @@ const details = (rule: Rule, blockIndex: number, app: AppRecord): MatchDetail[] 
   }));
 };
 
+/**
+ * The matchedOn of a finding the query found: the JavaScript block's own details (which
+ * alternative matched, which certificate), so reports read the same on both engines. The
+ * decision stays the query's; where the block gives no details, its criteria are listed.
+ */
+const detailsOf = (ruleSet: RuleSet): ((rule: Rule, blockIndex: number, app: AppRecord) => MatchDetail[]) => {
+  const cache = new Map<MatchBlock, CompiledBlock>();
+  return (rule, blockIndex, app) => {
+    const block = rule.match[blockIndex - 1];
+    if (!block) return [];
+    let compiled = cache.get(block);
+    if (!compiled) {
+      compiled = compileBlock(block, rule, ruleSet.publishers);
+      cache.set(block, compiled);
+    }
+    return runBlock(compiled, app) ?? details(rule, blockIndex, app);
+  };
+};
+
 /** A Matcher answering from the query's rows (near misses, which are notes, from the JS matcher). */
 export const matcherFromRows = (ruleSet: RuleSet, apps: AppRecord[], rows: FindingRow[]): Matcher => {
   const rules = new Map(ruleSet.rules.map((r) => [r.id, r]));
   const allowIds = new Map(ruleSet.packs.flatMap((p) => (p.allowlist ? [[p.allowlist.id, p.name]] : [])));
+  const matchedOn = detailsOf(ruleSet);
   const matches = new Map<AppRecord, RuleMatch[]>();
   const notAllowed = new Map<AppRecord, Array<{ pack: string }>>();
   for (const row of rows) {
@@ -141,7 +168,7 @@ export const matcherFromRows = (ruleSet: RuleSet, apps: AppRecord[], rows: Findi
     const rule = rules.get(row.rule_id);
     if (!rule) throw new Error(`DuckDB returned a finding for unknown rule ${row.rule_id}`);
     const list = matches.get(app) ?? [];
-    list.push({ rule, matchedOn: details(rule, row.matched_block, app) });
+    list.push({ rule, matchedOn: matchedOn(rule, row.matched_block, app) });
     matches.set(app, list);
   }
   const js = compileRuleSet(ruleSet);

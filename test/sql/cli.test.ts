@@ -26,6 +26,8 @@ describe('scan --engine duckdb', () => {
     expect(db.code).toBe(js.code);
     expect(findingKeys(db.stdout)).toEqual(findingKeys(js.stdout));
     expect(findingKeys(db.stdout)).toHaveLength(2);
+    // The whole report, matchedOn included, is the same.
+    expect(db.stdout).toBe(js.stdout);
   });
 
   it('keeps an unreadable input incomplete (exit 3)', () => {
