@@ -35,7 +35,9 @@ const lit = (s: string, dialect: SqlDialect): string =>
 const list = (values: string[], dialect: SqlDialect): string =>
   `${dialect === 'spark' ? 'array(' : '['}${values.map((v) => lit(v, dialect)).join(', ')}${dialect === 'spark' ? ')' : ']'}`;
 
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+// Spark SQL quotes identifiers with backticks ("…" is a string there).
+const ident = (name: string, dialect: SqlDialect = 'duckdb'): string =>
+  dialect === 'spark' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`;
 
 class Ctx {
   constructor(
@@ -77,7 +79,9 @@ class Ctx {
 
 /** The column is a non-empty run of ASCII digits (JavaScript `/^\d+$/`). */
 const digitsOnly = (dialect: SqlDialect, col: string): string =>
-  dialect === 'duckdb' ? `regexp_full_match(${col}, '[0-9]+')` : `(${col} rlike '^[0-9]+\\z')`;
+  dialect === 'duckdb'
+    ? `regexp_full_match(${col}, '[0-9]+')`
+    : `(${col} rlike ${lit('^[0-9]+\\z', 'spark')})`;
 
 const or = (parts: string[]): string =>
   parts.length === 0 ? 'FALSE' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
@@ -116,14 +120,15 @@ const ZERO_PART = encodePart('0');
 /** The SQL of encodePart over a part column `x`. */
 const encodeSql = (dialect: SqlDialect, x: string): string => {
   const t = `regexp_replace(${x}, '^0+', '')`;
-  return `(CASE WHEN ${digitsOnly(dialect, x)} THEN '1' || lpad(CAST(length(${t}) AS VARCHAR), 10, '0') || ${t} ELSE '0' || lower(${x}) END)`;
+  return `(CASE WHEN ${digitsOnly(dialect, x)} THEN '1' || lpad(CAST(length(${t}) AS ${dialect === 'spark' ? 'STRING' : 'VARCHAR'}), 10, '0') || ${t} ELSE '0' || lower(${x}) END)`;
 };
 
 const cmp3 = (ctx: Ctx, col: string, c: string): string =>
   `(CASE WHEN ${col} < ${lit(c, ctx.dialect)} THEN -1 WHEN ${col} > ${lit(c, ctx.dialect)} THEN 1 ELSE 0 END)`;
 
 const elem = (ctx: Ctx, i: number): string =>
-  ctx.dialect === 'duckdb' ? `v_enc[${i}]` : `element_at(v_enc, ${i})`;
+  // Spark 4 runs ANSI mode: element_at past the end is an error, try_element_at is NULL.
+  ctx.dialect === 'duckdb' ? `v_enc[${i}]` : `try_element_at(v_enc, ${i})`;
 
 /** compareVersions(version_name, constant) as -1/0/1 over the row's encoded parts `v_enc`. */
 const versionCmp = (ctx: Ctx, version: string): string => {
@@ -138,7 +143,7 @@ const versionCmp = (ctx: Ctx, version: string): string => {
   const rest =
     ctx.dialect === 'duckdb'
       ? `list_filter(list_slice(v_enc, ${q.length + 1}, 2147483647), lambda x: x <> '${ZERO_PART}')[1]`
-      : `element_at(filter(slice(v_enc, ${q.length + 1}, 2147483647), x -> x <> '${ZERO_PART}'), 1)`;
+      : `try_element_at(filter(slice(v_enc, ${q.length + 1}, 2147483647), x -> x <> '${ZERO_PART}'), 1)`;
   const tail = `(CASE WHEN ${rest} IS NULL THEN 0 WHEN ${rest} < '1' THEN -1 ELSE 1 END)`;
   return `coalesce(${[...cmps.map((c) => `nullif(${c}, 0)`), tail].join(', ')})`;
 };
@@ -281,12 +286,12 @@ const blockColumns = (
 export const compileSql = (ruleSet: RuleSet, options: SqlCompileOptions): string => {
   const { dialect } = options;
   const table = options.table ?? 'inventory';
-  const extra = (options.passthrough ?? []).map((c) => `, ${ident(c)}`).join('');
+  const extra = (options.passthrough ?? []).map((c) => `, ${ident(c, dialect)}`).join('');
   const packMode = new Map(ruleSet.packs.map((p) => [p.name, p.mode]));
   const compiled = ruleSet.rules.map((r, n) => ({ c: compileRule(r, ruleSet, dialect), n }));
   const selects: string[] = [];
   const head = (id: string, severity: string): string =>
-    `SELECT ${lit(id, dialect)} AS rule_id, ${lit(severity, dialect)} AS severity, target_id, platform, ${ident('user')}, package AS app_id`;
+    `SELECT ${lit(id, dialect)} AS rule_id, ${lit(severity, dialect)} AS severity, target_id, platform, ${ident('user', dialect)}, package AS app_id`;
   for (const { c, n } of compiled) {
     if (packMode.get(c.rule.pack) === 'allowlist') continue;
     const { cols, holds } = blockColumns([{ c, n }]);
