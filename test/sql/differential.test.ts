@@ -14,6 +14,7 @@ import type { MatchBlock, Pack, PublisherDef, Rule, RuleSet } from '../../src/ru
 import { scan } from '../../src/scan.js';
 import { compileSql } from '../../src/sql/compile.js';
 import { DuckdbRunner, scanWithDuckdb } from '../../src/sql/duckdb.js';
+import type { Waiver } from '../../src/waivers.js';
 
 const ctx = {} as Parameters<typeof renderNdjson>[1];
 const NOW = new Date('2026-12-06T00:00:00Z');
@@ -246,6 +247,27 @@ const fleetArb: fc.Arbitrary<TargetResult[]> = fc.integer({ min: 1, max: 3 }).ch
 const key = (f: Finding): string =>
   `${f.ruleId}\t${f.target}\t${f.app.user ?? ''}\t${f.app.platform}\t${f.app.id}`;
 const keys = (r: ScanResult): string[] => r.findings.map(key).sort();
+const waived = (r: ScanResult): string[] =>
+  r.findings.flatMap((f) => (f.waiver ? [`${key(f)}\t${f.waiver.id}`] : [])).sort();
+
+// Waivers by rule, app or device; one expired.
+const waiverArb: fc.Arbitrary<Waiver[]> = fc.array(
+  fc
+    .record({
+      rule: fc.constantFrom(['deny-0'], ['deny-1', 'not-allowed'], undefined),
+      app: fc.constantFrom(['com.tencent.mm'], ['tencent'], undefined),
+      device: fc.constantFrom(['dev-0'], undefined),
+      expires: fc.constantFrom('2027-01-01', '2026-01-01'),
+    })
+    .map((w, i): Waiver => {
+      const out: Waiver = { id: `w${i}`, reason: 'generated', expires: w.expires };
+      if (w.rule) out.rule = w.rule;
+      if (w.app) out.app = w.app;
+      if (w.device) out.device = w.device;
+      return out;
+    }),
+  { maxLength: 2 },
+);
 
 let runner: DuckdbRunner;
 let dir: string;
@@ -268,11 +290,12 @@ const writeFleet = (targets: TargetResult[], name: string): string => {
 describe('SQL on DuckDB = the JavaScript engine', () => {
   let runs = 0;
   let compared = 0;
+  let waivedCount = 0;
   it('gives the same findings on generated fleets and rule sets', async () => {
     await fc.assert(
-      fc.asyncProperty(fleetArb, ruleSetArb, async (fleet, ruleSet) => {
+      fc.asyncProperty(fleetArb, ruleSetArb, waiverArb, async (fleet, ruleSet, waivers) => {
         const file = writeFleet(fleet, `fleet-${runs++}.ndjson`);
-        const opts = { inputs: [file], ruleSet, now: NOW, workers: 0 };
+        const opts = { inputs: [file], ruleSet, now: NOW, workers: 0, waivers };
         let t = Date.now();
         const js = await scan(opts);
         const tj = Date.now() - t;
@@ -283,15 +306,22 @@ describe('SQL on DuckDB = the JavaScript engine', () => {
             `js ${tj} db ${Date.now() - t} sql ${compileSql(ruleSet, { dialect: 'duckdb' }).length}\n`,
           );
         expect(keys(db)).toEqual(keys(js));
+        // Waivers are applied after the query, by the same code: same waived findings and uses.
+        expect(waived(db)).toEqual(waived(js));
+        expect(db.waivers).toEqual(js.waivers);
         expect(db.result).toBe(js.result);
         expect(db.exitCode).toBe(js.exitCode);
         compared += js.findings.length;
+        waivedCount += waived(js).length;
       }),
       { seed: 20261206, numRuns: Number(process.env.DIFF_RUNS ?? 150), endOnFailure: true },
     );
     // The generators must produce findings, or the comparison says nothing.
     expect(compared).toBeGreaterThan(150);
-    process.stderr.write(`differential: ${runs} runs, ${compared} findings compared\n`);
+    expect(waivedCount).toBeGreaterThan(0);
+    process.stderr.write(
+      `differential: ${runs} runs, ${compared} findings compared, ${waivedCount} waived\n`,
+    );
   }, 240_000);
 
   it('keeps an incomplete target incomplete', async () => {
