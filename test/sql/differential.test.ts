@@ -21,7 +21,20 @@ const NOW = new Date('2026-12-06T00:00:00Z');
 
 // Small alphabets so generated rules and apps meet often.
 const seg = fc.constantFrom('com', 'org', 'tencent', 'Tencent', 'mm', 'wx', 'tiktok', 'a', 'b1', 'x_y');
-const pkg = fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('.'));
+const pkg = fc.oneof(
+  { weight: 9, arbitrary: fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('.')) },
+  // Look-alikes: a trailing newline (RE2's `$` is the end of text), case, a character that case-folds to ASCII.
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'com.tencent.mm\n',
+      'COM.TENCENT.MM',
+      'com.tencent.MM',
+      'com.tencent.mſ',
+      'org.a\nb',
+    ),
+  },
+);
 const hex = (n: number) => fc.constantFrom(...['a', 'b', 'c'].map((c) => c.repeat(n)));
 const cert256 = hex(64);
 const cert1 = hex(40);
