@@ -53,14 +53,16 @@ class Ctx {
   }
 
   /** A search (RE2 `find`) of `re` in `col`; the pattern's source is exactly what the matcher runs. */
-  search(col: string, re: string, flags = '', ownGlob = false): string {
+  search(col: string, re: string, flags = '', ownGlob = false, what?: string): string {
     const inline = flags.replace(/u/g, '');
     const src = inline ? `(?${inline})${re}` : re;
     if (this.dialect === 'duckdb') return `regexp_matches(${col}, ${lit(src, 'duckdb')})`;
     // A package glob is ours (^…$, no flags): in Java `$` also matches before a final newline, `\z` does not.
     if (ownGlob && flags === '' && re.startsWith('^') && re.endsWith('$') && !re.endsWith('\\$'))
       return `(${col} rlike ${lit(`${re.slice(0, -1)}\\z`, 'spark')})`;
-    return this.fail(`the regular expression /${re}/${flags} (Spark runs java.util.regex, not RE2)`);
+    return this.fail(
+      `${what ?? `the regular expression /${re}/${flags}`} (Spark runs java.util.regex, not RE2)`,
+    );
   }
 
   overlap(col: string, values: string[]): string {
@@ -100,7 +102,14 @@ const packageCond = (ctx: Ctx, col: string, patterns: string[]): string =>
   );
 
 const textGlobCond = (ctx: Ctx, col: string, globs: string[]): string =>
-  and([`${col} <> ''`, or(globs.map((g) => ctx.search(col, compileTextGlob(g).source, 'is')))]);
+  and([
+    `${col} <> ''`,
+    or(
+      globs.map((g) =>
+        ctx.search(col, compileTextGlob(g).source, 'is', false, `the case-insensitive glob "${g}"`),
+      ),
+    ),
+  ]);
 
 /** Same split as version.ts `parts`: digit runs and runs of other non-separator characters. */
 const VERSION_PART = /\d+|[^\d.\-+_]+/g;
