@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type Engine, engineOption, registerCompile, scanOn } from './commands/compile.js';
 import { registerRemove } from './commands/remove.js';
 import { type Config, loadConfig } from './config.js';
 import { AppwardenError, describeError, isAppwardenError } from './errors.js';
@@ -178,6 +179,7 @@ interface ScanFlags {
   quiet?: boolean;
   progress?: boolean;
   now?: Date;
+  engine?: Engine;
 }
 
 /** Settings from .appwarden.yaml (or --config), read once per run when a command first needs them. */
@@ -275,7 +277,7 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   if (progress.onProgress) options.onProgress = progress.onProgress;
   let result: Awaited<ReturnType<typeof scan>>;
   try {
-    result = await scan(options);
+    result = await scanOn(flags.engine, options);
   } finally {
     progress.done();
   }
@@ -464,6 +466,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     )
     .option('-q, --quiet', 'print only the report')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .addOption(engineOption())
     .addOption(
       new Option('--now <iso>', 'clock for waiver expiry and report time').argParser(parseNow).hideHelp(),
     )
@@ -494,6 +497,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .action(async (flags) => setExit(await runDevices(flags)));
 
   const rules = program.command('rules').description('work with rule files and shipped packs');
+  registerCompile(rules, (text) => process.stdout.write(text), setExit);
   rules
     .command('validate')
     .description('validate rule files (all problems at once, as file:line:col: message)')

@@ -391,11 +391,16 @@ export class Evaluation {
   private readonly notes: Finding[] = [];
   private readonly skipped: SkippedInput[] = [];
 
+  /**
+   * `matcher` replaces the JavaScript matcher (the DuckDB engine passes one built from its query
+   * results), so waivers, baseline and verdict stay this code for every engine.
+   */
   constructor(
     private readonly ruleSet: RuleSet,
     private readonly options: EvaluateOptions = {},
+    matcher?: Matcher,
   ) {
-    this.matcher = compileRuleSet(ruleSet);
+    this.matcher = matcher ?? compileRuleSet(ruleSet);
     this.packs = new Map(ruleSet.packs.map((p) => [p.name, p]));
     this.rulesById = new Map(ruleSet.rules.map((r) => [r.id, r]));
   }
@@ -505,8 +510,8 @@ export const requireRules = (ruleSet: RuleSet): void => {
   );
 };
 
-/** The library entry point: collect every input and check it against the rule set. */
-export const scan = async (options: ScanOptions): Promise<ScanResult> => {
+/** The rule set and evaluation options of a scan (shared by every engine). */
+export const prepareScan = (options: ScanOptions): { ruleSet: RuleSet; evaluateOptions: EvaluateOptions } => {
   const ruleSet = options.ruleSet ?? loadRuleSet(options.rules ?? []);
   requireRules(ruleSet);
   const waivers =
@@ -520,6 +525,12 @@ export const scan = async (options: ScanOptions): Promise<ScanResult> => {
   } else if (options.failOnNew) {
     throw new AppwardenError('USAGE', '--fail-on-new needs --baseline PREVIOUS.json');
   }
+  return { ruleSet, evaluateOptions };
+};
+
+/** The library entry point: collect every input and check it against the rule set. */
+export const scan = async (options: ScanOptions): Promise<ScanResult> => {
+  const { ruleSet, evaluateOptions } = prepareScan(options);
   const evaluation = new Evaluation(ruleSet, evaluateOptions);
   const keepApps = options.keepApps ?? true;
   let pool: ListingPool | undefined;

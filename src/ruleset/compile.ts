@@ -10,7 +10,7 @@ import { type Constraint, parseConstraint, satisfies } from './version.js';
 
 type Test = (app: AppRecord) => MatchDetail | undefined;
 
-interface CompiledBlock {
+export interface CompiledBlock {
   rule: Rule;
   tests: Test[];
   /** The candidates() call that last collected this block: de-duplication without a Set per app. */
@@ -70,7 +70,7 @@ const packageTest =
     return hit ? { criterion, pattern: hit.source, value } : undefined;
   };
 
-const compileBlock = (
+export const compileBlock = (
   block: MatchBlock,
   rule: Rule,
   publishers: Map<string, PublisherDef>,
@@ -179,7 +179,7 @@ const compileBlock = (
   return { rule, tests, mark: 0 };
 };
 
-const runBlock = (block: CompiledBlock, app: AppRecord): MatchDetail[] | undefined => {
+export const runBlock = (block: CompiledBlock, app: AppRecord): MatchDetail[] | undefined => {
   const { tests } = block;
   // One criterion is the common block; an exact-size array is what findings keep.
   if (tests.length === 1) {
