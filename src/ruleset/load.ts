@@ -12,6 +12,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,11 +78,15 @@ const cacheKey = (text: string): string | undefined => {
   if (cacheSalt === undefined) {
     const salt = createHash('sha256').update(CACHE_FORMAT);
     try {
-      // Built files next to this one, or the TypeScript sources when run from src (tests).
+      // Everything validation runs: its modules (built files next to this one, or the TypeScript
+      // sources when run from src in tests) and the YAML and RE2 libraries' versions.
       const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-      for (const module of ['validate', 'schema', 'pattern']) {
-        salt.update(readFileSync(fileURLToPath(new URL(`./${module}.${ext}`, import.meta.url))));
+      for (const module of ['./validate', './schema', './pattern', './version', '../model', '../limits']) {
+        salt.update(readFileSync(fileURLToPath(new URL(`${module}.${ext}`, import.meta.url))));
       }
+      const require = createRequire(import.meta.url);
+      salt.update(readFileSync(require.resolve('yaml/package.json')));
+      salt.update(readFileSync(require.resolve('re2js')));
     } catch {
       return undefined;
     }
