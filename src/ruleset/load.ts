@@ -71,8 +71,12 @@ const CACHE_FORMAT = 'appwarden-rules-cache-1';
 let cacheSalt: string | undefined;
 const cacheDir = (): string | undefined => {
   if (process.env.APPWARDEN_NO_CACHE) return undefined;
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'appwarden', 'rules');
+  try {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    return path.join(base, 'appwarden', 'rules');
+  } catch {
+    return undefined; // no home directory (os.homedir throws): run without the cache
+  }
 };
 const cacheKey = (text: string): string | undefined => {
   if (cacheSalt === undefined) {
