@@ -56,7 +56,12 @@ const NOISE_LINE =
 
 /** Detect from CONTENT (never the file name). Undefined when not a known listing. */
 export function detectListingFormat(text: string): ListingFormat | undefined {
-  if (text.trim() === '' || binaryReason(text) !== undefined) return undefined;
+  return binaryReason(text) === undefined ? detectTextFormat(text) : undefined;
+}
+
+/** detectListingFormat for a caller that has already found `binaryReason(text)` undefined. */
+export function detectTextFormat(text: string): ListingFormat | undefined {
+  if (text.trim() === '') return undefined;
   const t = normaliseText(text);
   if (looksLikeXmlPlist(t)) {
     return /<plist[^>]*>\s*<array\s*\/?>/.test(t.slice(0, 8192)) ? 'ideviceinstaller-xml' : undefined;

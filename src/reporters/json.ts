@@ -34,24 +34,31 @@ const target = (t: TargetResult, includeInventory: boolean) => ({
 
 const app = (a: AppRecord) => a;
 
+/**
+ * The document before `clean`: JSON.stringify already drops undefined keys and serialises the rest
+ * exactly as it would serialise the cleaned copy (parsing JSON back and stringifying it again gives
+ * the same text), so the reporters stringify this directly instead of holding the report twice.
+ */
+const buildDocument = (result: ScanResult, version: string, includeInventory: boolean) => ({
+  schemaVersion: JSON_SCHEMA_VERSION,
+  tool: { name: 'appwarden', version },
+  startedAt: result.startedAt,
+  result: result.result,
+  exitCode: result.exitCode,
+  exitCodeDescription: EXIT_DESCRIPTIONS[result.exitCode],
+  failOn: result.failOn,
+  rules: result.rules,
+  summary: result.summary,
+  targets: result.targets.map((t) => target(t, includeInventory)),
+  skipped: result.skipped,
+  findings: result.findings,
+  notes: result.notes,
+  waivers: result.waivers,
+  baseline: result.baseline,
+});
+
 export const toJsonDocument = (result: ScanResult, version: string, includeInventory: boolean) =>
-  clean({
-    schemaVersion: JSON_SCHEMA_VERSION,
-    tool: { name: 'appwarden', version },
-    startedAt: result.startedAt,
-    result: result.result,
-    exitCode: result.exitCode,
-    exitCodeDescription: EXIT_DESCRIPTIONS[result.exitCode],
-    failOn: result.failOn,
-    rules: result.rules,
-    summary: result.summary,
-    targets: result.targets.map((t) => target(t, includeInventory)),
-    skipped: result.skipped,
-    findings: result.findings,
-    notes: result.notes,
-    waivers: result.waivers,
-    baseline: result.baseline,
-  });
+  clean(buildDocument(result, version, includeInventory));
 
 /**
  * JSON.stringify leaves DEL, C1 controls (U+009B is a terminal CSI), bidi overrides and U+2028/2029
@@ -65,20 +72,20 @@ const stringify = (value: unknown, replacer: null, space: number): string =>
   escapeUnsafe(JSON.stringify(value, replacer, space));
 
 export const renderJson: Reporter = (result, ctx) =>
-  `${stringify(toJsonDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
+  `${stringify(buildDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
 
 export const exitCodeDescription = (code: number): string => EXIT_DESCRIPTIONS[code] ?? 'unknown';
 
 /** `appwarden collect` output: the same shape without findings, always with the apps. */
 export const renderInventory = (targets: TargetResult[], version: string, collectedAt: Date): string =>
   `${stringify(
-    clean({
+    {
       schemaVersion: JSON_SCHEMA_VERSION,
       tool: { name: 'appwarden', version },
       kind: 'inventory',
       collectedAt: collectedAt.toISOString(),
       targets: targets.map((t) => target(t, true)),
-    }),
+    },
     null,
     2,
   )}\n`;

@@ -2,15 +2,32 @@
  * Loads rule files (paths or shipped pack names), follows `include:` with cycle detection, validates
  * everything and reports every problem at once as an AppwardenError('RULES_INVALID').
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fg from 'fast-glob';
 import { AppwardenError } from '../errors.js';
 import type { PackEdition, Severity } from '../model.js';
 import { normaliseDigest, ruleFileSpec } from './schema.js';
 import type { AllowlistConfig, MatchBlock, Pack, PublisherDef, Rule, RuleSet } from './types.js';
-import { formatProblem, MAX_FILE_BYTES, type Problem, parseAndValidate, type Value } from './validate.js';
+import {
+  formatProblem,
+  MAX_FILE_BYTES,
+  type ParsedYaml,
+  type Problem,
+  parseAndValidate,
+  type Value,
+} from './validate.js';
 
 /** Shipped packs live in `rules/` at the package root (dist/ruleset → ../../rules). */
 export const PACKS_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
@@ -32,9 +49,115 @@ export const resolveRuleSource = (source: string, relativeTo = process.cwd()): s
 };
 
 /** Names of the shipped packs (files directly in rules/; rules/publishers/* are not packs). */
-export const listShippedPacks = async (): Promise<string[]> => {
-  const files = await fg(['*.yaml'], { cwd: PACKS_DIR });
-  return files.map((f) => f.replace(/\.ya?ml$/, '')).sort();
+export const listShippedPacks = async (): Promise<string[]> =>
+  packFiles().map((f) => f.replace(/\.ya?ml$/, ''));
+
+/** rules/*.yaml, sorted: what the glob `*.yaml` matched (regular files, no dot files). */
+const packFiles = (): string[] =>
+  readdirSync(PACKS_DIR, { withFileTypes: true })
+    .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.yaml'))
+    .map((e) => e.name)
+    .sort();
+
+/**
+ * Compiled-rule cache: a rule file that validated cleanly is stored as its plain value and node
+ * positions (JSON, which parses an order of magnitude faster than YAML), under a key hashing the
+ * file's text together with the validator and schema code. A hit therefore stands for exactly what
+ * parseAndValidate returned for the same bytes; a miss, a damaged entry or an unwritable cache
+ * falls back to full parsing and validation, so `file:line:col` problems are always exact. Files
+ * with problems are never cached. APPWARDEN_NO_CACHE=1 turns it off.
+ */
+const CACHE_FORMAT = 'appwarden-rules-cache-1';
+let cacheSalt: string | undefined;
+const cacheDir = (): string | undefined => {
+  if (process.env.APPWARDEN_NO_CACHE) return undefined;
+  try {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    return path.join(base, 'appwarden', 'rules');
+  } catch {
+    return undefined; // no home directory (os.homedir throws): run without the cache
+  }
+};
+const cacheKey = (text: string): string | undefined => {
+  if (cacheSalt === undefined) {
+    const salt = createHash('sha256').update(CACHE_FORMAT);
+    try {
+      // Everything validation runs: its modules (built files next to this one, or the TypeScript
+      // sources when run from src in tests) and the YAML and RE2 libraries' versions.
+      const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+      for (const module of ['./validate', './schema', './pattern', './version', '../model', '../limits']) {
+        salt.update(readFileSync(fileURLToPath(new URL(`${module}.${ext}`, import.meta.url))));
+      }
+      const require = createRequire(import.meta.url);
+      salt.update(readFileSync(require.resolve('yaml/package.json')));
+      salt.update(readFileSync(require.resolve('re2js')));
+    } catch {
+      return undefined;
+    }
+    cacheSalt = salt.digest('hex');
+  }
+  return createHash('sha256').update(cacheSalt).update(text).digest('hex');
+};
+
+interface CacheEntry {
+  format: string;
+  value: Value;
+  positions: Array<[string, number, number]>;
+}
+
+const readCached = (text: string): ParsedYaml | undefined => {
+  const dir = cacheDir();
+  const key = dir && cacheKey(text);
+  if (!dir || !key) return undefined;
+  try {
+    const entry = JSON.parse(readFileSync(path.join(dir, `${key}.json`), 'utf8')) as CacheEntry;
+    if (entry.format !== CACHE_FORMAT || !Array.isArray(entry.positions)) return undefined;
+    const positions = new Map<string, { line: number; col: number }>();
+    for (const [p, line, col] of entry.positions) positions.set(p, { line, col });
+    return { value: entry.value, problems: [], positions };
+  } catch {
+    return undefined;
+  }
+};
+
+/** True when JSON gives `value` back unchanged (no NaN, ±Infinity, -0 or `__proto__` keys). */
+const jsonExact = (value: Value): boolean => {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).every(([k, v]) => k !== '__proto__' && jsonExact(v));
+  }
+  return true;
+};
+
+const writeCached = (text: string, parsed: ParsedYaml): void => {
+  const dir = cacheDir();
+  const key = dir && cacheKey(text);
+  if (!dir || !key || parsed.problems.length > 0 || parsed.value === undefined) return;
+  if (!jsonExact(parsed.value)) return;
+  const entry: CacheEntry = {
+    format: CACHE_FORMAT,
+    value: parsed.value,
+    positions: [...parsed.positions].map(([p, at]) => [p, at.line, at.col]),
+  };
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Write then rename, so a concurrent scan never reads half an entry.
+    const tmp = path.join(dir, `${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(entry));
+    renameSync(tmp, path.join(dir, `${key}.json`));
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
+};
+
+/** parseAndValidate for rule files, through the compiled-rule cache. */
+const parseRuleFile = (text: string, shown: string): ParsedYaml => {
+  const cached = readCached(text);
+  if (cached) return cached;
+  const parsed = parseAndValidate(text, shown, ruleFileSpec, 'rule file');
+  writeCached(text, parsed);
+  return parsed;
 };
 
 type Obj = Record<string, Value>;
@@ -112,7 +235,7 @@ const loadFile = (file: string, state: LoadState, stack: string[], includedFrom?
     });
     return;
   }
-  const parsed = parseAndValidate(text, shown, ruleFileSpec, 'rule file');
+  const parsed = parseRuleFile(text, shown);
   state.problems.push(...parsed.problems);
   const doc = asObj(parsed.value);
   if (!doc) return;
@@ -312,8 +435,7 @@ export interface ShippedPackInfo {
  * publisher definitions the packs include, not packs, so they are not listed.
  */
 export const shippedPackInfo = (): ShippedPackInfo[] => {
-  const files = fg.sync(['*.yaml'], { cwd: PACKS_DIR }).sort();
-  return files.map((f) => {
+  return packFiles().map((f) => {
     const set = loadRuleSet([path.join(PACKS_DIR, f)]);
     const main = set.packs[set.packs.length - 1]!;
     const info: ShippedPackInfo = { name: main.name, rules: main.ruleIds.length };

@@ -10,8 +10,20 @@
  * segment never crosses a dot.
  */
 
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type * as Re2Module from 're2js';
 import { MAX_RULE_PATTERN_LENGTH } from '../limits.js';
+
+/**
+ * re2js loads on the first regular expression compiled (its CommonJS build, so loading stays
+ * synchronous): globs compile on first use (lazyLinearRegex), so a scan whose apps no glob's
+ * literal prefix selects never pays for the engine at start-up.
+ */
+let re2Module: typeof Re2Module | undefined;
+const re2 = (): typeof Re2Module.RE2JS => {
+  re2Module ??= createRequire(import.meta.url)('re2js') as typeof Re2Module;
+  return re2Module.RE2JS;
+};
 
 /** A compiled linear-time regular expression; `test` searches like `RegExp.prototype.test`. */
 export interface LinearRegex {
@@ -28,15 +40,31 @@ const REGEX_FORM = /^\/(.+)\/([imsu]*)$/s;
 const MAX_PATTERN = MAX_RULE_PATTERN_LENGTH;
 
 const re2Flags = (flags: string): number =>
-  (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) |
-  (flags.includes('s') ? RE2JS.DOTALL : 0) |
-  (flags.includes('m') ? RE2JS.MULTILINE : 0);
+  (flags.includes('i') ? re2().CASE_INSENSITIVE : 0) |
+  (flags.includes('s') ? re2().DOTALL : 0) |
+  (flags.includes('m') ? re2().MULTILINE : 0);
 // `u` needs nothing: RE2 always matches by code point.
 
 /** Compiles on RE2; throws (RE2JSSyntaxException) for syntax RE2 does not have. */
 export const compileLinearRegex = (source: string, flags = ''): LinearRegex => {
-  const compiled = RE2JS.compile(source, re2Flags(flags));
+  const compiled = re2().compile(source, re2Flags(flags));
   return { source, test: (value: string) => compiled.matcher(value).find() };
+};
+
+/**
+ * compileLinearRegex on first test, for the expressions globs compile to: they are built only of
+ * escaped literals and fixed classes (`[^.]*`, `.*`), which RE2 always accepts, so deferring the
+ * compilation moves no error and changes no result.
+ */
+const lazyLinearRegex = (source: string, flags = ''): LinearRegex => {
+  let compiled: LinearRegex | undefined;
+  return {
+    source,
+    test: (value: string): boolean => {
+      compiled ??= compileLinearRegex(source, flags);
+      return compiled.test(value);
+    },
+  };
 };
 
 /** Why RE2 refuses a regular expression, or undefined when it compiles. */
@@ -71,7 +99,7 @@ export const compilePackagePattern = (source: string): PackagePattern => {
         .join('');
     })
     .join('\\.');
-  const regex = withLiterals(compileLinearRegex(`^${body}$`), source.split(/[*?]/), false);
+  const regex = withLiterals(lazyLinearRegex(`^${body}$`), source.split(/[*?]/), false);
   return { kind: 'glob', source, regex, prefix: literal.join('.') };
 };
 
@@ -141,5 +169,5 @@ export const compileTextGlob = (source: string): LinearRegex => {
     .split('')
     .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegex(c)))
     .join('');
-  return withLiterals(compileLinearRegex(`^${body}$`, 'is'), source.split(/[*?]/), true);
+  return withLiterals(lazyLinearRegex(`^${body}$`, 'is'), source.split(/[*?]/), true);
 };

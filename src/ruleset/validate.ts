@@ -2,8 +2,25 @@
  * Walks a YAML document against a spec from schema.ts, collecting every problem with its position
  * (`file:line:col: message`) rather than stopping at the first, and building plain JS values.
  */
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { ObjectSpec, Spec } from './schema.js';
+
+/**
+ * The YAML library loads on first parse (it is CommonJS, so `require` keeps loading synchronous):
+ * a scan whose rule files hit the compiled-rule cache (load.ts) never parses YAML and so does not
+ * pay its start-up cost.
+ */
+let yamlModule: typeof YamlModule | undefined;
+export const yamlLibrary = (): typeof YamlModule => {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof YamlModule;
+  return yamlModule;
+};
+const isAlias: typeof YamlModule.isAlias = (node) => yamlLibrary().isAlias(node);
+const isMap = (node: unknown): node is YamlModule.YAMLMap => yamlLibrary().isMap(node);
+const isScalar = (node: unknown): node is YamlModule.Scalar => yamlLibrary().isScalar(node);
+const isSeq = (node: unknown): node is YamlModule.YAMLSeq => yamlLibrary().isSeq(node);
 
 export interface Problem {
   file: string;
@@ -284,6 +301,7 @@ export const parseAndValidate = (text: string, file: string, spec: ObjectSpec, w
       problems: [{ file, line: 1, col: 1, message: `file is larger than ${MAX_FILE_BYTES} bytes` }],
     };
   }
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,

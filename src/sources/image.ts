@@ -4,8 +4,9 @@
  * data/system/packages.xml when it is there. One target for the whole image.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import fg from 'fast-glob';
+import type FastGlob from 'fast-glob';
 import { describeError } from '../errors.js';
 import { MAX_BUILD_PROP_BYTES } from '../limits.js';
 import type { AppRecord, DeviceFacts, Diagnostic, Publisher, TargetResult } from '../model.js';
@@ -15,6 +16,10 @@ import { isSystemCodePath } from '../parsers/packages-xml.js';
 import { readApkFile } from './apk.js';
 import { readPackagesXmlFile } from './packages-xml.js';
 import type { FolderReader, SourceContext } from './types.js';
+
+/** fast-glob loads when an image is walked: every scan registers this reader, few read an image. */
+const fg = (patterns: string[], options: FastGlob.Options): Promise<string[]> =>
+  (createRequire(import.meta.url)('fast-glob') as typeof FastGlob)(patterns, options);
 
 /** Reads one APK file into a target (kind `apk`) holding at most one app; never throws for bad content. */
 export type ImageApkReader = (file: string, ctx?: SourceContext) => Promise<TargetResult>;

@@ -12,7 +12,7 @@ import {
 } from '../limits.js';
 import { failedTarget, type TargetKind, type TargetResult } from '../model.js';
 import { looksLikeInventory, parseInventory } from '../parsers/inventory.js';
-import { detectListingFormat, parseTextChecked } from '../parsers/listing.js';
+import { detectListingFormat, detectTextFormat, parseTextChecked } from '../parsers/listing.js';
 import { detectMdm, parseMdm } from '../parsers/mdm/index.js';
 import { binaryReason, decodeText } from '../parsers/text.js';
 import { ParseError } from '../parsers/types.js';
@@ -115,7 +115,9 @@ export const readListingBytes = (
   if (binary) return [failedTarget(id, kind, `not a device listing: ${binary}`)];
   // MDM exports and inventory tables (src/parsers/mdm): only text no listing format claims.
   const mdm =
-    detectMdm(text.slice(0, 65536)) !== undefined && detectListingFormat(text) === undefined
+    // Both tests are pure, so their order changes nothing but cost: the listing test goes first,
+    // as a few regex scans settle a device listing where the MDM detectors split up to 64 KiB.
+    detectTextFormat(text) === undefined && detectMdm(text.slice(0, 65536)) !== undefined
       ? parseMdm(text, id, path, kind)
       : undefined;
   if (mdm) return mdm;
