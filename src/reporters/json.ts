@@ -34,7 +34,12 @@ const target = (t: TargetResult, includeInventory: boolean) => ({
 
 const app = (a: AppRecord) => a;
 
-export const toJsonDocument = (result: ScanResult, version: string, includeInventory: boolean) =>
+export const toJsonDocument = (
+  result: ScanResult,
+  version: string,
+  includeInventory: boolean,
+  settingsFile?: string,
+) =>
   clean({
     schemaVersion: JSON_SCHEMA_VERSION,
     tool: { name: 'appwarden', version },
@@ -44,6 +49,7 @@ export const toJsonDocument = (result: ScanResult, version: string, includeInven
     exitCodeDescription: EXIT_DESCRIPTIONS[result.exitCode],
     failOn: result.failOn,
     rules: result.rules,
+    settings: settingsFile === undefined ? undefined : { file: settingsFile },
     summary: result.summary,
     targets: result.targets.map((t) => target(t, includeInventory)),
     skipped: result.skipped,
@@ -65,7 +71,7 @@ const stringify = (value: unknown, replacer: null, space: number): string =>
   escapeUnsafe(JSON.stringify(value, replacer, space));
 
 export const renderJson: Reporter = (result, ctx) =>
-  `${stringify(toJsonDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
+  `${stringify(toJsonDocument(result, ctx.version, ctx.includeInventory, ctx.settingsFile), null, 2)}\n`;
 
 export const exitCodeDescription = (code: number): string => EXIT_DESCRIPTIONS[code] ?? 'unknown';
 
