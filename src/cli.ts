@@ -533,12 +533,18 @@ const USAGE_EXIT = 'usage error, unreadable settings or invalid rules';
 
 const SCAN_EXAMPLES = `
 Examples:
-  appwarden scan                                 all attached Android and iOS devices
-  appwarden scan android:SERIAL ios              one Android device and every iPhone/iPad
-  adb shell pm list packages -f | appwarden scan -   a listing on standard input
-  appwarden scan listings/ -r us-federal -r my-rules.yaml
-  appwarden scan app.apk -f json                 JSON on standard output
-  appwarden scan . -o sarif=appwarden.sarif -o json=report.json   reports into files, table on stdout
+  # every attached Android and iOS device, with the default pack
+  appwarden scan
+  # one Android device and every iPhone/iPad
+  appwarden scan android:SERIAL ios
+  # a listing on standard input
+  adb shell pm list packages -f -U -i | appwarden scan -
+  # a folder of listings against a shipped pack and your own rules
+  appwarden scan listings/ -r us-federal -r ./corp-rules.yaml
+  # JSON on stdout; or reports into files with the table on stdout
+  appwarden scan app.apk -f json
+  appwarden scan . -o sarif=appwarden.sarif -o json=report.json
+  # only what is new since the last report fails the run
   appwarden scan inventory.json --baseline last.json --fail-on-new`;
 
 export const buildProgram = (setExit: (code: number) => void): Command => {
@@ -995,6 +1001,11 @@ export const main = async (argv: string[]): Promise<void> => {
       process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}appwarden: interrupted\n`);
       void stopEverything().finally(() => process.exit(code));
     });
+  }
+
+  // An empty APPWARDEN_* variable means unset (CI systems export empty inputs), not an invalid value.
+  for (const name of ['APPWARDEN_RULES', 'APPWARDEN_FAIL_ON', 'APPWARDEN_TIMEOUT', 'APPWARDEN_WAIVERS']) {
+    if (process.env[name] === '') delete process.env[name];
   }
 
   process.exitCode = await run(argv);

@@ -38,6 +38,13 @@ describe('choices and usage hints', () => {
     const r = runCli(['scan', 'x.txt'], { env: { APPWARDEN_TIMEOUT: 'soon' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/APPWARDEN_TIMEOUT="soon"/);
+    // Empty means unset, as CI systems export unset inputs.
+    const dir = tempDir({ 'l.txt': FIREFOX });
+    const empty = runCli(['scan', 'l.txt', '-q'], {
+      cwd: dir,
+      env: { APPWARDEN_FAIL_ON: '', APPWARDEN_TIMEOUT: '' },
+    });
+    expect(empty.code).toBe(0);
   });
 });
 
