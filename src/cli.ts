@@ -569,7 +569,10 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', exitCodes({ 0: 'success', 2: USAGE_EXIT }));
+    .addHelpText(
+      'after',
+      `${exitCodes({ 0: 'success', 1: 'scan: banned apps found', 2: USAGE_EXIT, 3: 'scan, collect, devices: incomplete' })}\n  (each command's --help lists its own)`,
+    );
 
   program
     .command('scan')
