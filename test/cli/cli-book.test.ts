@@ -60,7 +60,7 @@ describe('help', () => {
     expect(text).toContain('default: 30 s');
     expect(text).toContain('default: ca-gov');
     expect(text).toMatch(/Exit codes: 0 pass.* 1 findings.* 2 usage.* 3 incomplete/);
-    expect(text).toMatch(/Examples: appwarden scan/);
+    expect(text).toMatch(/Examples: # .* appwarden scan /);
   });
 
   // One command per test: a long run of synchronous spawns would starve vitest's worker messages.
