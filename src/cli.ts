@@ -2,7 +2,7 @@
  * The command line: argv → options → library calls → rendered reports → exit code.
  * The only module that touches stdout, stderr, stdin and the exit code.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -23,7 +23,14 @@ import { compileRuleSet } from './ruleset/compile.js';
 import { exportBlockList, importBlockList } from './ruleset/csv.js';
 import { explainFinding, formatRule } from './ruleset/explain.js';
 import { amapiPolicy, formatNotEnforceable, mobileconfigProfile, planExport } from './ruleset/export.js';
-import { loadRuleSet, PACKS_DIR, packLabel, shippedPackInfo } from './ruleset/load.js';
+import {
+  DEFAULT_PACK,
+  loadRuleSet,
+  PACKS_DIR,
+  packLabel,
+  resolveRuleSource,
+  shippedPackInfo,
+} from './ruleset/load.js';
 import { formatRuleTestReport, runRuleTests } from './ruleset/rule-tests.js';
 import { ruleFileJsonSchema } from './ruleset/schema.js';
 import { collect, discoverDevices, type ScanOptions, scan } from './scan.js';
@@ -43,23 +50,43 @@ interface OutputSpec {
 
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** `-o report.json` (trivy's form, a path without a format): the format guessed from the extension. */
+const outputHint = (value: string): string => {
+  const ext = path.extname(value).slice(1).toLowerCase();
+  const guess = (Object.keys(reporters) as FormatName[]).find(
+    (f) => f !== 'table' && f !== 'github' && reporters[f].extension === ext,
+  );
+  return guess ? `; did you mean \`-o ${guess}=${value}\`?` : '; -o takes FORMAT or FORMAT=PATH';
+};
+
 const parseOutput = (value: string, previous: OutputSpec[] = []): OutputSpec[] => {
   const eq = value.indexOf('=');
   const format = eq === -1 ? value : value.slice(0, eq);
   const file = eq === -1 ? undefined : value.slice(eq + 1);
   if (!isFormatName(format)) {
     throw new InvalidArgumentError(
-      `unknown format "${format}" (expected ${Object.keys(reporters).join(', ')})`,
+      `unknown format "${format}" (expected ${Object.keys(reporters).join(', ')})${eq === -1 ? outputHint(value) : ''}`,
     );
   }
   if (file === '') throw new InvalidArgumentError(`missing path after "${format}="`);
   return [...previous, file === undefined || file === '-' ? { format } : { format, path: file }];
 };
 
-const parseFailOn = (value: string): FailOn => {
-  if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as FailOn;
-  throw new InvalidArgumentError(`expected one of ${[...SEVERITIES, 'none'].join(', ')}`);
-};
+/**
+ * `-o` in commands with one output format (collect: json, rules import: yaml): `[FORMAT=]PATH`, so the
+ * scan form `-o json=inv.json` works there too; `-` is standard output.
+ */
+const singleOutput =
+  (format: string) =>
+  (value: string): string => {
+    const prefix = `${format}=`;
+    const file = value.startsWith(prefix) ? value.slice(prefix.length) : value;
+    if (file === '') throw new InvalidArgumentError(`missing path after "${prefix}"`);
+    const eq = value.indexOf('=');
+    if (eq > 0 && !value.startsWith(prefix) && /^[a-z]+$/.test(value.slice(0, eq)))
+      throw new InvalidArgumentError(`this command writes ${format} only (-o ${prefix}PATH or -o PATH)`);
+    return file;
+  };
 
 const parseSeverity = (value: string): Severity => {
   if ((SEVERITIES as readonly string[]).includes(value)) return value as Severity;
@@ -165,9 +192,7 @@ const makeProgress = (enabled: boolean): { onProgress?: (e: ProgressEvent) => vo
 interface ScanFlags {
   rules?: string[];
   waivers?: string;
-  format?: string;
   output?: OutputSpec[];
-  failOn?: FailOn;
   includeInventory?: boolean;
   sarifOmitWaived?: boolean;
   exclude?: string[];
@@ -175,27 +200,95 @@ interface ScanFlags {
   baseline?: string;
   failOnNew?: boolean;
   color?: boolean;
-  timeout?: number;
   quiet?: boolean;
   progress?: boolean;
   now?: Date;
   engine?: Engine;
 }
 
-/** Settings from .appwarden.yaml (or --config), read once per run when a command first needs them. */
-let configFile: string | undefined;
-let config: Config | undefined;
-const settings = (): Config => {
-  config ??= loadConfig(process.cwd(), process.env, configFile);
-  return config;
+/**
+ * What every command may need beyond its own flags: the settings file, read once per run when first
+ * needed. It is built per program (not module state), so the CLI can run several times in one process.
+ */
+interface CliContext {
+  settings: () => Config;
+}
+
+const makeContext = (program: Command): CliContext => {
+  let config: Config | undefined;
+  return {
+    settings: () => {
+      config ??= loadConfig(process.cwd(), process.env, program.opts<{ config?: string }>().config);
+      return config;
+    },
+  };
 };
 
-/** Precedence: flags > APPWARDEN_* environment > config file > built-in default. */
-const rulesFromEnv = (flags: { rules?: string[] }): string[] =>
-  flags.rules ??
-  (process.env.APPWARDEN_RULES ? process.env.APPWARDEN_RULES.split(',').filter(Boolean) : undefined) ??
-  settings().rules ??
-  [];
+/** `-r a -r b` or `-r a,b` (the form APPWARDEN_RULES takes). */
+const collectRules = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
+
+/** Edit distance (Levenshtein), for "did you mean" on a mistyped pack name. */
+const editDistance = (a: string, b: string): number => {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+};
+
+const shippedPackNames = (): string[] =>
+  readdirSync(PACKS_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => f.replace(/\.ya?ml$/, ''))
+    .sort();
+
+/** The shipped pack nearest to a name that is neither a file nor a pack (`us-tx.yaml`, `ca_gov`). */
+export const nearestPack = (source: string): string | undefined => {
+  const wanted = path
+    .basename(source)
+    .replace(/\.ya?ml$/i, '')
+    .toLowerCase()
+    .replace(/_/g, '-');
+  let best: { name: string; distance: number } | undefined;
+  for (const name of shippedPackNames()) {
+    const distance = editDistance(wanted, name);
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+};
+
+/** Refuse an unknown rules source before any work, naming the nearest shipped pack. */
+const checkRuleSources = (sources: string[]): string[] => {
+  for (const source of sources) {
+    if (resolveRuleSource(source)) continue;
+    const near = nearestPack(source);
+    throw new AppwardenError(
+      'USAGE',
+      `${source}: no such rule file or shipped pack${near ? `; did you mean \`${near}\` (a shipped pack)?` : ''} (see \`appwarden rules list --packs\`)`,
+    );
+  }
+  return sources;
+};
+
+/** Precedence: flags > APPWARDEN_* environment (commander's .env()) > settings file > built-in default. */
+const rulesFrom = (flags: { rules?: string[] }, ctx: CliContext): string[] => {
+  const rules =
+    flags.rules ??
+    (process.env.APPWARDEN_RULES ? collectRules(process.env.APPWARDEN_RULES) : undefined) ??
+    ctx.settings().rules ??
+    [];
+  return checkRuleSources(rules);
+};
 
 /** Parse an APPWARDEN_* variable with a flag's parser, naming the variable when it is wrong. */
 const fromEnv = <T>(name: string, parse: (value: string) => T): T | undefined => {
@@ -208,23 +301,28 @@ const fromEnv = <T>(name: string, parse: (value: string) => T): T | undefined =>
   }
 };
 
-const timeoutFrom = (flags: { timeout?: number }): number => {
-  return (
-    (flags.timeout ?? fromEnv('APPWARDEN_TIMEOUT', parseSeconds) ?? settings().timeoutSeconds ?? 30) * 1000
-  );
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const DEFAULT_FAIL_ON: FailOn = 'low';
+
+/** A flag's value when given on the command line or in its APPWARDEN_* variable, not commander's default. */
+const given = <T>(cmd: Command, key: string): T | undefined => {
+  const source = cmd.getOptionValueSource(key);
+  return source === 'cli' || source === 'env' ? (cmd.getOptionValue(key) as T) : undefined;
 };
 
-const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
+const timeoutFrom = (cmd: Command, ctx: CliContext): number =>
+  (given<number>(cmd, 'timeout') ?? ctx.settings().timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+
+const runScan = async (
+  inputs: string[],
+  flags: ScanFlags,
+  cmd: Command,
+  ctx: CliContext,
+): Promise<number> => {
   const outputs: OutputSpec[] = [...(flags.output ?? [])];
-  if (flags.format) {
-    if (!isFormatName(flags.format)) {
-      throw new AppwardenError(
-        'USAGE',
-        `unknown format "${flags.format}" (expected ${Object.keys(reporters).join(', ')})`,
-      );
-    }
-    outputs.push({ format: flags.format });
-  }
+  // `-f` defaults to table only when no `-o` puts another report on stdout (see below).
+  const format = given<string>(cmd, 'format');
+  if (format !== undefined && isFormatName(format)) outputs.push({ format });
   // Refused before scanning: two reports into one file means one silently replaces the other.
   const targets = outputs.flatMap((o) => (o.path === undefined ? [] : [inspectOutput(o.path)]));
   const duplicate = findDuplicateOutput(targets);
@@ -250,25 +348,26 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
       'only one report can go to standard output; give the others a path (-o FORMAT=PATH)',
     );
   }
-  const failOn = flags.failOn ?? fromEnv('APPWARDEN_FAIL_ON', parseFailOn) ?? settings().failOn ?? 'low';
+  const failOn = given<FailOn>(cmd, 'failOn') ?? ctx.settings().failOn ?? DEFAULT_FAIL_ON;
+  const rules = rulesFrom(flags, ctx);
   const progress = makeProgress(
     !flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)),
   );
   const options: ScanOptions = {
     inputs,
     readStdin,
-    rules: rulesFromEnv(flags),
+    rules,
     failOn,
     // Inventories are dropped after matching unless a report shows them: memory stays flat on big scans.
     keepApps:
       flags.includeInventory === true ||
       outputs.some((o) => (reporters[o.format] as { needsApps?: boolean }).needsApps === true),
     tools: toolsFromEnv(),
-    timeoutMs: timeoutFrom(flags),
+    timeoutMs: timeoutFrom(cmd, ctx),
     verifySignatures: flags.verifySignatures === true,
-    exclude: [...(settings().exclude ?? []), ...(flags.exclude ?? [])],
+    exclude: [...(ctx.settings().exclude ?? []), ...(flags.exclude ?? [])],
   };
-  const waivers = flags.waivers ?? process.env.APPWARDEN_WAIVERS ?? settings().waivers;
+  const waivers = flags.waivers ?? ctx.settings().waivers;
   if (waivers) options.waivers = waivers;
   if (flags.baseline) options.baseline = flags.baseline;
   if (flags.failOnNew) options.failOnNew = true;
@@ -283,14 +382,16 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
   }
   for (const out of outputs) {
     const toStdout = out.path === undefined;
-    const ctx: ReporterContext = {
+    const reporterCtx: ReporterContext = {
       chalk: toStdout ? makeChalk(flags.color, process.stdout) : new Chalk({ level: 0 }),
       version: VERSION,
       includeInventory: flags.includeInventory === true,
       omitWaived: flags.sarifOmitWaived === true,
     };
-    if (toStdout && process.stdout.columns) ctx.width = process.stdout.columns;
-    const text = reporters[out.format].render(result, ctx);
+    const settingsFile = ctx.settings().file;
+    if (settingsFile) reporterCtx.settingsFile = settingsFile;
+    if (toStdout && process.stdout.columns) reporterCtx.width = process.stdout.columns;
+    const text = reporters[out.format].render(result, reporterCtx);
     if (out.toStderr) process.stderr.write(text);
     else if (toStdout) process.stdout.write(text);
     else await writeReport(out.path!, text);
@@ -306,7 +407,9 @@ const runScan = async (inputs: string[], flags: ScanFlags): Promise<number> => {
 
 const runCollect = async (
   inputs: string[],
-  flags: { output?: string; timeout?: number; quiet?: boolean; progress?: boolean },
+  flags: { output?: string; quiet?: boolean; progress?: boolean },
+  cmd: Command,
+  ctx: CliContext,
 ) => {
   const progress = makeProgress(
     !flags.quiet && (flags.progress === true || (process.stderr.isTTY === true && !process.env.CI)),
@@ -315,7 +418,7 @@ const runCollect = async (
     inputs,
     readStdin,
     tools: toolsFromEnv(),
-    timeoutMs: timeoutFrom(flags),
+    timeoutMs: timeoutFrom(cmd, ctx),
   };
   if (progress.onProgress) options.onProgress = progress.onProgress;
   let targets: Awaited<ReturnType<typeof collect>>;
@@ -338,9 +441,9 @@ const runCollect = async (
   return incomplete ? 3 : 0;
 };
 
-const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<number> => {
+const runDevices = async (json: boolean, cmd: Command, cli: CliContext): Promise<number> => {
   const ctx: SourceContext = {
-    timeoutMs: timeoutFrom(flags),
+    timeoutMs: timeoutFrom(cmd, cli),
     tools: {
       adb: 'adb',
       ideviceId: 'idevice_id',
@@ -353,7 +456,7 @@ const runDevices = async (flags: { json?: boolean; timeout?: number }): Promise<
   const { devices, problems, missing } = await discoverDevices(['android', 'ios'], ctx);
   // An installed tool that failed or hung may hide attached devices: shown, and the exit is 3.
   const failed = problems.filter((p) => !missing.includes(p.id as Platform));
-  if (flags.json) {
+  if (json) {
     const list = problems.map((p) => ({
       platform: p.id,
       error: p.error,
@@ -400,8 +503,56 @@ const versionText = (): string => {
   return `${lines.join('\n')}\n`;
 };
 
+/*
+ * Options several commands share are declared once, here: the same flag means the same thing, with
+ * the same help text, environment variable and default, wherever it appears.
+ */
+const rulesOption = () =>
+  new Option(
+    '-r, --rules <file|pack>',
+    `rule file or shipped pack name (repeatable or comma-separated; default: ${DEFAULT_PACK}, or the settings file's rules)`,
+  )
+    .argParser(collectRules)
+    .env('APPWARDEN_RULES');
+const timeoutOption = () =>
+  new Option('--timeout <seconds>', 'timeout for each device command')
+    .argParser(parseSeconds)
+    .default(DEFAULT_TIMEOUT_SECONDS, `${DEFAULT_TIMEOUT_SECONDS} s`)
+    .env('APPWARDEN_TIMEOUT');
+const quietOption = () => new Option('-q, --quiet', 'print only the report; no progress');
+const progressOption = () =>
+  new Option('--progress', 'show progress on stderr even when it is not a terminal');
+/** `devices` and `rules list` print text or JSON; `--json` is short for `-f json`. */
+const textFormatOption = () =>
+  new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text');
+const jsonOption = () => new Option('--json', 'same as -f json');
+
+/** Every command says what its exit codes mean (scripts and CI read them). */
+const exitCodes = (codes: Partial<Record<0 | 1 | 2 | 3, string>>): string =>
+  `\nExit codes:\n${Object.entries(codes)
+    .map(([code, text]) => `  ${code}  ${text}`)
+    .join('\n')}`;
+const USAGE_EXIT = 'usage error, unreadable settings or invalid rules';
+
+const SCAN_EXAMPLES = `
+Examples:
+  # every attached Android and iOS device, with the default pack
+  appwarden scan
+  # one Android device and every iPhone/iPad
+  appwarden scan android:SERIAL ios
+  # a listing on standard input
+  adb shell pm list packages -f -U -i | appwarden scan -
+  # a folder of listings against a shipped pack and your own rules
+  appwarden scan listings/ -r us-federal -r ./corp-rules.yaml
+  # JSON on stdout; or reports into files with the table on stdout
+  appwarden scan app.apk -f json
+  appwarden scan . -o sarif=appwarden.sarif -o json=report.json
+  # only what is new since the last report fails the run
+  appwarden scan inventory.json --baseline last.json --fail-on-new`;
+
 export const buildProgram = (setExit: (code: number) => void): Command => {
   const program = new Command();
+  const ctx = makeContext(program);
   program
     .name('appwarden')
     .description('Find banned apps on phones, device images, app files and saved device listings.')
@@ -412,13 +563,19 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     })
     .option(
       '-c, --config <file>',
-      'settings file (default: ./.appwarden.yaml, then $XDG_CONFIG_HOME/appwarden/config.yaml)',
+      'settings file (default: ./.appwarden.yaml, ./.appwarden.yml, then $XDG_CONFIG_HOME/appwarden/config.yaml)',
     )
-    .hook('preAction', (cmd) => {
-      configFile = cmd.opts().config as string | undefined;
+    .configureOutput({
+      // A bad APPWARDEN_* value is named as the user wrote it: NAME="value".
+      outputError: (text, write) =>
+        write(text.replace(/option '([^']*)' value '(.*)' from env '(\w+)'/, `$3="$2" (for option '$1')`)),
     })
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `${exitCodes({ 0: 'success', 1: 'scan: banned apps found', 2: USAGE_EXIT, 3: 'scan, collect, devices: incomplete' })}\n  (each command's --help lists its own)`,
+    );
 
   program
     .command('scan')
@@ -429,22 +586,23 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       '[inputs...]',
       'listings, APK/IPA files, folders, `-`, android[:SERIAL], ios[:UDID]. `android` and `ios` always mean devices: write a folder of that name as a path (./android)',
     )
-    .option(
-      '-r, --rules <file|pack>',
-      'rule file or shipped pack name (repeatable; default: ca-gov)',
-      collectList,
+    .addOption(rulesOption())
+    .addOption(new Option('-w, --waivers <file>', 'waiver file').env('APPWARDEN_WAIVERS'))
+    .addOption(
+      new Option('-f, --format <format>', 'report on stdout')
+        .choices(Object.keys(reporters))
+        .default('table'),
     )
-    .option('-w, --waivers <file>', 'waiver file')
-    .option('-f, --format <format>', `report on stdout: ${Object.keys(reporters).join(', ')}`)
     .option(
       '-o, --output <format[=path]>',
-      'write a report (repeatable); without a path it goes to stdout',
+      'write a report as FORMAT=PATH (repeatable); FORMAT alone goes to stdout instead of -f',
       parseOutput,
     )
-    .option(
-      '--fail-on <severity>',
-      'fail at or above this severity (critical|high|medium|low|info|none)',
-      parseFailOn,
+    .addOption(
+      new Option('--fail-on <severity>', 'fail at or above this severity')
+        .choices([...SEVERITIES, 'none'])
+        .default(DEFAULT_FAIL_ON)
+        .env('APPWARDEN_FAIL_ON'),
     )
     .option(
       '-e, --exclude <glob>',
@@ -459,22 +617,29 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .option('--sarif-omit-waived', 'leave waived findings out of SARIF (default: accepted suppressions)')
     .option('--include-inventory', 'put every app (not only findings) into JSON, HTML and CSV reports')
     .option('--no-color', 'no colour in the table report')
-    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
+    .addOption(timeoutOption())
     .option(
       '--verify-signatures',
       'verify APK v2/v3/v3.1 signatures (reads every APK in full; v1-only APKs stay unverified)',
     )
-    .option('-q, --quiet', 'print only the report')
-    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .addOption(quietOption())
+    .addOption(progressOption())
     .addOption(engineOption())
     .addOption(
       new Option('--now <iso>', 'clock for waiver expiry and report time').argParser(parseNow).hideHelp(),
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 pass, 1 findings at or above --fail-on, 2 usage/rules error, 3 incomplete (an input could not be read or held no apps).',
+      `${exitCodes({
+        0: 'pass: no finding at or above --fail-on',
+        1: 'findings at or above --fail-on (with --fail-on-new: new ones only)',
+        2: USAGE_EXIT,
+        3: 'incomplete: an input could not be read or held no apps',
+      })}\n${SCAN_EXAMPLES}`,
     )
-    .action(async (inputs: string[], flags: ScanFlags) => setExit(await runScan(inputs, flags)));
+    .action(async (inputs: string[], flags: ScanFlags, cmd: Command) =>
+      setExit(await runScan(inputs, flags, cmd, ctx)),
+    );
 
   registerRemove(program, setExit);
   program
@@ -483,26 +648,56 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'collect app inventories without checking rules; rescan the file later with `appwarden scan FILE`',
     )
     .argument('[inputs...]', 'same inputs as scan; none = all devices')
-    .option('-o, --output <path>', 'write the inventory JSON here (default: stdout)')
-    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
-    .option('-q, --quiet', 'no progress')
-    .option('--progress', 'show progress on stderr')
-    .action(async (inputs: string[], flags) => setExit(await runCollect(inputs, flags)));
+    .option(
+      '-o, --output <[json=]path>',
+      'write the inventory JSON here (as in scan, FORMAT=PATH; json is the only format) (default: stdout)',
+      singleOutput('json'),
+    )
+    .addOption(timeoutOption())
+    .addOption(quietOption())
+    .addOption(progressOption())
+    .addHelpText(
+      'after',
+      exitCodes({
+        0: 'every target read',
+        2: USAGE_EXIT,
+        3: 'incomplete: a target could not be read or held no apps',
+      }),
+    )
+    .action(async (inputs: string[], flags, cmd: Command) =>
+      setExit(await runCollect(inputs, flags, cmd, ctx)),
+    );
 
   program
     .command('devices')
     .description('list connected Android and iOS devices with state, model and OS version')
-    .option('--json', 'print JSON')
-    .option('--timeout <seconds>', 'timeout for each device command', parseSeconds)
-    .action(async (flags) => setExit(await runDevices(flags)));
+    .addOption(textFormatOption())
+    .addOption(jsonOption())
+    .addOption(timeoutOption())
+    .addHelpText(
+      'after',
+      exitCodes({
+        0: 'listed (possibly none)',
+        2: USAGE_EXIT,
+        3: 'a device tool failed: devices may be missing',
+      }),
+    )
+    .action(async (flags: { format: string; json?: boolean }, cmd: Command) =>
+      setExit(await runDevices(flags.json === true || flags.format === 'json', cmd, ctx)),
+    );
 
-  const rules = program.command('rules').description('work with rule files and shipped packs');
+  const rules = program
+    .command('rules')
+    .description('work with rule files and shipped packs')
+    .addHelpText('after', exitCodes({ 0: 'success', 1: '`rules test`: a test case failed', 2: USAGE_EXIT }));
   registerCompile(rules, (text) => process.stdout.write(text), setExit);
   rules
     .command('validate')
     .description('validate rule files (all problems at once, as file:line:col: message)')
     .argument('<files...>', 'rule files or pack names')
+    .addHelpText('after', exitCodes({ 0: 'valid', 2: 'invalid (every problem listed) or unreadable' }))
     .action((files: string[]) => {
+      checkRuleSources(files);
       const ruleSet = loadRuleSet(files);
       compileRuleSet(ruleSet);
       process.stdout.write(
@@ -515,41 +710,50 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .description('list rules: id, severity, title, pack')
     .argument('[files...]', 'rule files or pack names (default: the default pack)')
     .option('--packs', 'list the shipped packs instead')
-    .option('--json', 'print JSON')
-    .action(async (files: string[], flags: { packs?: boolean; json?: boolean }) => {
-      if (flags.packs) {
-        // Packs only: rules/publishers/* are shared publisher definitions the packs include.
-        const packs = shippedPackInfo();
+    .addOption(textFormatOption())
+    .addOption(jsonOption())
+    .addOption(rulesOption().hideHelp())
+    .addHelpText('after', exitCodes({ 0: 'listed', 2: USAGE_EXIT }))
+    .action(
+      async (
+        files: string[],
+        options: { packs?: boolean; json?: boolean; format: string; rules?: string[] },
+      ) => {
+        const flags = { ...options, json: options.json === true || options.format === 'json' };
+        if (flags.packs) {
+          // Packs only: rules/publishers/* are shared publisher definitions the packs include.
+          const packs = shippedPackInfo();
+          if (flags.json) {
+            process.stdout.write(`${JSON.stringify(packs, null, 2)}\n`);
+          } else {
+            const width = Math.max(4, ...packs.map((p) => p.name.length));
+            for (const p of packs) {
+              process.stdout.write(
+                `${p.name.padEnd(width)}  ${(p.version ?? 'unversioned').padEnd(10)}  ${p.updated ? `updated ${p.updated}` : ''}  ${p.rules} rules\n`,
+              );
+            }
+          }
+          return setExit(0);
+        }
+        const ruleSet = loadRuleSet(files.length > 0 ? checkRuleSources(files) : rulesFrom(flags, ctx));
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(packs, null, 2)}\n`);
+          const list = ruleSet.rules.map((r) => ({
+            id: r.id,
+            severity: r.severity,
+            title: r.title,
+            pack: r.pack,
+            file: r.file,
+          }));
+          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         } else {
-          const width = Math.max(4, ...packs.map((p) => p.name.length));
-          for (const p of packs) {
-            process.stdout.write(
-              `${p.name.padEnd(width)}  ${(p.version ?? 'unversioned').padEnd(10)}  ${p.updated ? `updated ${p.updated}` : ''}  ${p.rules} rules\n`,
-            );
+          const width = Math.max(2, ...ruleSet.rules.map((r) => r.id.length));
+          for (const r of ruleSet.rules) {
+            process.stdout.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${r.title}  (${r.pack})\n`);
           }
         }
-        return setExit(0);
-      }
-      const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
-      if (flags.json) {
-        const list = ruleSet.rules.map((r) => ({
-          id: r.id,
-          severity: r.severity,
-          title: r.title,
-          pack: r.pack,
-          file: r.file,
-        }));
-        process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-      } else {
-        const width = Math.max(2, ...ruleSet.rules.map((r) => r.id.length));
-        for (const r of ruleSet.rules) {
-          process.stdout.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${r.title}  (${r.pack})\n`);
-        }
-      }
-      setExit(0);
-    });
+        setExit(0);
+      },
+    );
   rules
     .command('test')
     .description(
@@ -557,6 +761,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     )
     .argument('[paths...]', 'tests files or folders')
     .option('-v, --verbose', 'list passing cases too')
+    .addHelpText('after', exitCodes({ 0: 'every case passed', 1: 'a case failed', 2: USAGE_EXIT }))
     .action(async (paths: string[], flags: { verbose?: boolean }) => {
       const report = await runRuleTests(paths.length > 0 ? paths : [path.join(PACKS_DIR, 'tests')]);
       process.stdout.write(formatRuleTestReport(report, { verbose: flags.verbose === true }));
@@ -566,7 +771,11 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .command('show')
     .description('show a rule: what it matches, why, and its sources')
     .argument('<id>', 'rule id')
-    .option('-r, --rules <file|pack>', 'rule file or pack (repeatable; default: ca-gov)', collectList)
+    .addOption(rulesOption())
+    .addHelpText(
+      'after',
+      `\nA rule not in the loaded rule set is looked up in every shipped pack.\n${exitCodes({ 0: 'shown', 2: 'no such rule, or a usage error' })}`,
+    )
     .action((id: string, flags: { rules?: string[] }) => {
       const builtin = BUILTIN_RULES.find((r) => r.id === id);
       if (builtin) {
@@ -577,10 +786,27 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
         setExit(0);
         return;
       }
-      const ruleSet = loadRuleSet(rulesFromEnv(flags));
-      const rule = ruleSet.rules.find((r) => r.id === id);
-      if (!rule) throw new AppwardenError('USAGE', `no rule "${id}" in ${ruleSet.sources.join(', ')}`);
-      process.stdout.write(formatRule(rule, ruleSet.publishers));
+      const ruleSet = loadRuleSet(rulesFrom(flags, ctx));
+      let found = ruleSet.rules.find((r) => r.id === id);
+      let publishers = ruleSet.publishers;
+      // Not in the loaded rules: the id may come from another pack (a report, a colleague's scan).
+      for (const pack of found ? [] : shippedPackNames()) {
+        const other = loadRuleSet([pack]);
+        found = other.rules.find((r) => r.id === id);
+        if (found) {
+          publishers = other.publishers;
+          process.stderr.write(
+            `appwarden: ${id} is not in ${ruleSet.sources.join(', ')}; found in shipped pack ${pack}\n`,
+          );
+          break;
+        }
+      }
+      if (!found)
+        throw new AppwardenError(
+          'USAGE',
+          `no rule "${id}" in ${ruleSet.sources.join(', ')} or any shipped pack`,
+        );
+      process.stdout.write(formatRule(found, publishers));
       setExit(0);
     });
   rules
@@ -588,17 +814,23 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .description('turn a CSV block list (<bundle id or store URL>, <name>, <publisher>) into a rule file')
     .argument('<csv>', 'CSV file, or - for standard input')
     .requiredOption('--name <pack>', 'pack name for the new rule file')
-    .option('--from <format>', 'input format (only csv)', 'csv')
+    .addOption(new Option('--from <format>', 'input format').choices(['csv']).default('csv'))
     .option('--severity <severity>', 'severity of the rules', parseSeverity, 'high' as Severity)
     .option('--platform <platform>', 'android or ios, for bare ids', parsePlatform)
-    .option('-o, --output <file>', 'write the rule file here instead of standard output')
+    .option(
+      '-o, --output <[yaml=]path>',
+      'write the rule file here (as in scan, FORMAT=PATH; yaml is the only format) (default: stdout)',
+      singleOutput('yaml'),
+    )
+    .addHelpText(
+      'after',
+      exitCodes({ 0: 'written (warnings on stderr)', 2: 'unreadable CSV or a usage error' }),
+    )
     .action(
       async (
         csvFile: string,
-        flags: { name: string; from: string; severity: Severity; platform?: Platform; output?: string },
+        flags: { name: string; severity: Severity; platform?: Platform; output?: string },
       ) => {
-        if (flags.from !== 'csv')
-          throw new AppwardenError('USAGE', `unknown import format "${flags.from}" (expected csv)`);
         let text: string;
         try {
           text = readFileSync(csvFile === '-' ? 0 : csvFile, 'utf8');
@@ -622,25 +854,26 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       'export exact ids as MDM policy: CSV block lists, an Android Management API policy fragment or an Apple configuration profile',
     )
     .argument('[files...]', 'rule files or packs (default: the default pack)')
-    .option(
-      '--format <format>',
-      'csv (appwarden columns), intune (id, name, publisher, platform; no header), amapi (Android Management API policy JSON: applications[] BLOCKED), mobileconfig (Apple restrictions profile, supervised devices)',
-      'csv',
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'csv (appwarden columns), intune (id, name, publisher, platform; no header), amapi (Android Management API policy JSON: applications[] BLOCKED), mobileconfig (Apple restrictions profile, supervised devices)',
+      )
+        .choices(['csv', 'intune', 'amapi', 'mobileconfig'])
+        .default('csv'),
     )
     .option(
       '--min-severity <severity>',
       'export only rules at or above this severity (e.g. high: no review rules)',
       parseSeverity,
     )
-    .action((files: string[], flags: { format: string; minSeverity?: Severity }) => {
-      const formats = ['csv', 'intune', 'amapi', 'mobileconfig'];
-      if (!formats.includes(flags.format)) {
-        throw new AppwardenError(
-          'USAGE',
-          `unknown export format "${flags.format}" (expected ${formats.join(', ')})`,
-        );
-      }
-      const ruleSet = loadRuleSet(files.length > 0 ? files : rulesFromEnv({}));
+    .addOption(rulesOption().hideHelp())
+    .addHelpText(
+      'after',
+      exitCodes({ 0: 'exported (what ids cannot carry is listed on stderr)', 2: USAGE_EXIT }),
+    )
+    .action((files: string[], flags: { format: string; minSeverity?: Severity; rules?: string[] }) => {
+      const ruleSet = loadRuleSet(files.length > 0 ? checkRuleSources(files) : rulesFrom(flags, ctx));
       const plan = planExport(ruleSet, flags.minSeverity ? { minSeverity: flags.minSeverity } : {});
       // What an id list cannot carry is said, not dropped: the scan still checks it.
       for (const line of formatNotEnforceable(plan))
@@ -663,6 +896,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
   rules
     .command('schema')
     .description('print the JSON Schema of the rule file format')
+    .addHelpText('after', exitCodes({ 0: 'printed' }))
     .action(() => {
       process.stdout.write(`${JSON.stringify(ruleFileJsonSchema(), null, 2)}\n`);
       setExit(0);
@@ -670,6 +904,7 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
   rules
     .command('path')
     .description('print the folder holding the shipped packs')
+    .addHelpText('after', exitCodes({ 0: 'printed' }))
     .action(() => {
       process.stdout.write(`${PACKS_DIR}\n`);
       setExit(0);
@@ -679,11 +914,15 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
     .command('explain')
     .description('explain findings: which rule, which criterion, which value, which source')
     .argument('<inputs...>', 'a JSON report written by appwarden, or inputs to scan')
-    .option('-r, --rules <file|pack>', 'rule file or pack (repeatable; default: ca-gov)', collectList)
+    .addOption(rulesOption())
     .option('--rule <id>', 'only findings of this rule')
     .option('--app <id>', 'only findings for this package / bundle id')
+    .addHelpText(
+      'after',
+      exitCodes({ 0: 'explained (possibly no findings)', 2: 'an input could not be read, or a usage error' }),
+    )
     .action(async (inputs: string[], flags: { rules?: string[]; rule?: string; app?: string }) => {
-      const ruleSet = loadRuleSet(rulesFromEnv(flags));
+      const ruleSet = loadRuleSet(rulesFrom(flags, ctx));
       let findings: Finding[] | undefined;
       let unread = 0;
       if (inputs.length === 1) findings = await readReportFindings(inputs[0]!);
@@ -742,30 +981,41 @@ export const run = async (argv: string[]): Promise<number> => {
   }
 };
 
-// A reader that stops early (`appwarden scan … | head`) closes the pipe: that is not a crash, the
-// rest of the report is simply not wanted, and the exit code still says what the scan found.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') return;
-    // ENOSPC (`> /dev/full`), EIO…: the report did not arrive, which is a failed run, not a crash.
-    if (stream === process.stdout)
-      process.stderr.write(`appwarden: cannot write standard output: ${describeError(error)}\n`);
-    process.exit(EXIT_USAGE);
-  });
-}
+/**
+ * The process around `run()`: pipe and signal handling, then the exit code. Called by bin/appwarden.js;
+ * importing this module has no side effects, so tests can call `run()` in process.
+ */
+export const main = async (argv: string[]): Promise<void> => {
+  // A reader that stops early (`appwarden scan … | head`) closes the pipe: that is not a crash, the
+  // rest of the report is simply not wanted, and the exit code still says what the scan found.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') return;
+      // ENOSPC (`> /dev/full`), EIO…: the report did not arrive, which is a failed run, not a crash.
+      if (stream === process.stdout)
+        process.stderr.write(`appwarden: cannot write standard output: ${describeError(error)}\n`);
+      process.exit(EXIT_USAGE);
+    });
+  }
 
-// Ctrl-C, a CI cancel, a closed terminal: end every device tool's process group, remove report temp
-// files, say so, and exit as a shell does for a signal (128 + its number).
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-let interrupted = false;
-for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
-  process.on(signal, () => {
-    // A second signal while cleaning up means now.
-    if (interrupted) process.exit(code);
-    interrupted = true;
-    process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}appwarden: interrupted\n`);
-    void stopEverything().finally(() => process.exit(code));
-  });
-}
+  // Ctrl-C, a CI cancel, a closed terminal: end every device tool's process group, remove report temp
+  // files, say so, and exit as a shell does for a signal (128 + its number).
+  const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+  let interrupted = false;
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
+    process.on(signal, () => {
+      // A second signal while cleaning up means now.
+      if (interrupted) process.exit(code);
+      interrupted = true;
+      process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}appwarden: interrupted\n`);
+      void stopEverything().finally(() => process.exit(code));
+    });
+  }
 
-process.exitCode = await run(process.argv);
+  // An empty APPWARDEN_* variable means unset (CI systems export empty inputs), not an invalid value.
+  for (const name of ['APPWARDEN_RULES', 'APPWARDEN_FAIL_ON', 'APPWARDEN_TIMEOUT', 'APPWARDEN_WAIVERS']) {
+    if (process.env[name] === '') delete process.env[name];
+  }
+
+  process.exitCode = await run(argv);
+};

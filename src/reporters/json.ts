@@ -39,7 +39,12 @@ const app = (a: AppRecord) => a;
  * exactly as it would serialise the cleaned copy (parsing JSON back and stringifying it again gives
  * the same text), so the reporters stringify this directly instead of holding the report twice.
  */
-const buildDocument = (result: ScanResult, version: string, includeInventory: boolean) => ({
+const buildDocument = (
+  result: ScanResult,
+  version: string,
+  includeInventory: boolean,
+  settingsFile?: string,
+) => ({
   schemaVersion: JSON_SCHEMA_VERSION,
   tool: { name: 'appwarden', version },
   startedAt: result.startedAt,
@@ -48,6 +53,7 @@ const buildDocument = (result: ScanResult, version: string, includeInventory: bo
   exitCodeDescription: EXIT_DESCRIPTIONS[result.exitCode],
   failOn: result.failOn,
   rules: result.rules,
+  settings: settingsFile === undefined ? undefined : { file: settingsFile },
   summary: result.summary,
   targets: result.targets.map((t) => target(t, includeInventory)),
   skipped: result.skipped,
@@ -57,8 +63,12 @@ const buildDocument = (result: ScanResult, version: string, includeInventory: bo
   baseline: result.baseline,
 });
 
-export const toJsonDocument = (result: ScanResult, version: string, includeInventory: boolean) =>
-  clean(buildDocument(result, version, includeInventory));
+export const toJsonDocument = (
+  result: ScanResult,
+  version: string,
+  includeInventory: boolean,
+  settingsFile?: string,
+) => clean(buildDocument(result, version, includeInventory, settingsFile));
 
 /**
  * JSON.stringify leaves DEL, C1 controls (U+009B is a terminal CSI), bidi overrides and U+2028/2029
@@ -72,7 +82,7 @@ const stringify = (value: unknown, replacer: null, space: number): string =>
   escapeUnsafe(JSON.stringify(value, replacer, space));
 
 export const renderJson: Reporter = (result, ctx) =>
-  `${stringify(buildDocument(result, ctx.version, ctx.includeInventory), null, 2)}\n`;
+  `${stringify(buildDocument(result, ctx.version, ctx.includeInventory, ctx.settingsFile), null, 2)}\n`;
 
 export const exitCodeDescription = (code: number): string => EXIT_DESCRIPTIONS[code] ?? 'unknown';
 

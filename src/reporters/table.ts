@@ -94,7 +94,9 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
   const byTarget = new Map<string, Finding[]>();
   for (const f of result.findings) byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f]);
   const editions = packEditionText(result);
-  if (editions) out.push(c.dim(`rules: ${editions}`), '');
+  if (editions) out.push(c.dim(`rules: ${editions}`));
+  if (ctx.settingsFile) out.push(c.dim(`settings: ${s(ctx.settingsFile)}`));
+  if (editions || ctx.settingsFile) out.push('');
   for (const t of result.targets) {
     const apps = `${countApps(t)} app${countApps(t) === 1 ? '' : 's'}`;
     const format = t.format ? `, ${t.format}` : '';

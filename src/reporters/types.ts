@@ -14,6 +14,8 @@ export interface ReporterContext {
    * code scanning keeps suppressed alerts open; many users strip them before upload).
    */
   omitWaived?: boolean;
+  /** The settings file the run used (`.appwarden.yaml` or `--config`), shown in table and JSON. */
+  settingsFile?: string;
   /** Terminal width for the table reporter. */
   width?: number;
 }

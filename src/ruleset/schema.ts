@@ -130,7 +130,8 @@ const matchBlock: ObjectSpec = {
 export const ruleSpec: ObjectSpec = {
   type: 'object',
   description: 'A rule: what is disallowed (or, in allowlist mode, allowed)',
-  required: ['id', 'title', 'severity', 'message', 'match'],
+  // A quick rule needs no title: the loader uses the id.
+  required: ['id', 'severity', 'message', 'match'],
   fields: {
     id: {
       type: 'string',
@@ -138,7 +139,7 @@ export const ruleSpec: ObjectSpec = {
       check: checkRuleId,
       jsonPattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
     },
-    title: { type: 'string', description: 'Short title', check: checkNonEmpty },
+    title: { type: 'string', description: 'Short title (default: the id)', check: checkNonEmpty },
     severity: { type: 'enum', description: 'Severity of a finding', values: SEVERITIES },
     message: { type: 'string', description: 'Message shown with each finding', check: checkNonEmpty },
     references: {
