@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { collectList, parseSeconds, toolsFromEnv } from './cli-options.js';
 import { type Engine, engineOption, registerCompile, scanOn } from './commands/compile.js';
 import { registerRemove } from './commands/remove.js';
 import { type Config, loadConfig } from './config.js';
@@ -47,8 +48,6 @@ interface OutputSpec {
   /** `-o json=/dev/stderr`: written through the stderr stream. */
   toStderr?: boolean;
 }
-
-const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `-o report.json` (trivy's form, a path without a format): the format guessed from the extension. */
 const outputHint = (value: string): string => {
@@ -98,13 +97,6 @@ const parsePlatform = (value: string): Platform => {
   throw new InvalidArgumentError('expected android or ios');
 };
 
-const parseSeconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
-    throw new InvalidArgumentError('expected seconds between 0 and 86400');
-  return n;
-};
-
 const parseNow = (value: string): Date => {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO 8601 date/time');
@@ -150,16 +142,6 @@ const readStdin = async (): Promise<Uint8Array> => {
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
-};
-
-const toolsFromEnv = (): Partial<SourceContext['tools']> => {
-  const env = process.env;
-  const tools: Partial<SourceContext['tools']> = {};
-  if (env.APPWARDEN_ADB) tools.adb = env.APPWARDEN_ADB;
-  if (env.APPWARDEN_IDEVICE_ID) tools.ideviceId = env.APPWARDEN_IDEVICE_ID;
-  if (env.APPWARDEN_IDEVICEINFO) tools.ideviceInfo = env.APPWARDEN_IDEVICEINFO;
-  if (env.APPWARDEN_IDEVICEINSTALLER) tools.ideviceInstaller = env.APPWARDEN_IDEVICEINSTALLER;
-  return tools;
 };
 
 /** A single status line on stderr, redrawn in place; only on a TTY or when asked. */
@@ -362,7 +344,7 @@ const runScan = async (
     keepApps:
       flags.includeInventory === true ||
       outputs.some((o) => (reporters[o.format] as { needsApps?: boolean }).needsApps === true),
-    tools: toolsFromEnv(),
+    tools: toolsFromEnv(process.env),
     timeoutMs: timeoutFrom(cmd, ctx),
     verifySignatures: flags.verifySignatures === true,
     exclude: [...(ctx.settings().exclude ?? []), ...(flags.exclude ?? [])],
@@ -417,7 +399,7 @@ const runCollect = async (
   const options: ScanOptions = {
     inputs,
     readStdin,
-    tools: toolsFromEnv(),
+    tools: toolsFromEnv(process.env),
     timeoutMs: timeoutFrom(cmd, ctx),
   };
   if (progress.onProgress) options.onProgress = progress.onProgress;
@@ -449,7 +431,7 @@ const runDevices = async (json: boolean, cmd: Command, cli: CliContext): Promise
       ideviceId: 'idevice_id',
       ideviceInfo: 'ideviceinfo',
       ideviceInstaller: 'ideviceinstaller',
-      ...toolsFromEnv(),
+      ...toolsFromEnv(process.env),
     },
     env: process.env,
   };
@@ -927,7 +909,13 @@ export const buildProgram = (setExit: (code: number) => void): Command => {
       let unread = 0;
       if (inputs.length === 1) findings = await readReportFindings(inputs[0]!);
       if (!findings) {
-        const result = await scan({ inputs, readStdin, ruleSet, tools: toolsFromEnv(), keepApps: false });
+        const result = await scan({
+          inputs,
+          readStdin,
+          ruleSet,
+          tools: toolsFromEnv(process.env),
+          keepApps: false,
+        });
         findings = [...result.findings, ...result.notes];
         // An input that could not be read has nothing to explain: say so and fail, not "no findings".
         for (const t of result.targets.filter((x) => x.status === 'failed')) {

@@ -88,7 +88,7 @@ export interface ScanOptions {
 const POOL_MIN_FILES = 1000;
 const MAX_WORKERS = 4;
 
-const DEFAULT_TOOLS: SourceContext['tools'] = {
+export const DEFAULT_TOOLS: SourceContext['tools'] = {
   adb: 'adb',
   ideviceId: 'idevice_id',
   ideviceInfo: 'ideviceinfo',

@@ -6,16 +6,17 @@
  */
 import { Chalk } from 'chalk';
 import { type Command, InvalidArgumentError } from 'commander';
+import { collectList, parseFailOn, parseSeconds, toolsFromEnv } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { AppwardenError, describeError } from '../errors.js';
-import { EXIT, type FailOn, type ScanResult, SEVERITIES } from '../model.js';
+import { EXIT, type FailOn, type ScanResult } from '../model.js';
 import { inspectOutput, writeReport } from '../output.js';
 import { planRemoval } from '../remove/plan.js';
 import { removeDocument, renderPlan, renderStep, renderVerdict } from '../remove/report.js';
 import { reporters } from '../reporters/index.js';
 import { escapeUnsafe } from '../reporters/json.js';
 import { sanitizeText } from '../reporters/sanitize.js';
-import { type ScanOptions, scan } from '../scan.js';
+import { DEFAULT_TOOLS, type ScanOptions, scan } from '../scan.js';
 import { iosUninstallSyntax, runRemoval, type StepResult } from '../sources/remove.js';
 import type { SourceContext } from '../sources/types.js';
 import { VERSION } from '../version.js';
@@ -30,20 +31,6 @@ interface RemoveFlags {
   quiet?: boolean;
 }
 
-const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-const parseFailOn = (value: string): FailOn => {
-  if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as FailOn;
-  throw new InvalidArgumentError(`expected one of ${[...SEVERITIES, 'none'].join(', ')}`);
-};
-
-const parseSeconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
-    throw new InvalidArgumentError('expected seconds between 0 and 86400');
-  return n;
-};
-
 /** Only `json=FILE` (or `json` for stdout): the plan and results have no other format. */
 const parseOutput = (value: string, previous: string[] = []): string[] => {
   const m = /^json(?:=(.+))?$/.exec(value);
@@ -53,11 +40,9 @@ const parseOutput = (value: string, previous: string[] = []): string[] => {
 
 const DEVICE_INPUT = /^(android|ios)(:.+)?$/;
 
-const toolsFromEnv = (env: NodeJS.ProcessEnv): SourceContext['tools'] => ({
-  adb: env.APPWARDEN_ADB || 'adb',
-  ideviceId: env.APPWARDEN_IDEVICE_ID || 'idevice_id',
-  ideviceInfo: env.APPWARDEN_IDEVICEINFO || 'ideviceinfo',
-  ideviceInstaller: env.APPWARDEN_IDEVICEINSTALLER || 'ideviceinstaller',
+const toolsOf = (env: NodeJS.ProcessEnv): SourceContext['tools'] => ({
+  ...DEFAULT_TOOLS,
+  ...toolsFromEnv(env),
 });
 
 /**
@@ -90,7 +75,7 @@ const runRemove = async (inputs: string[], flags: RemoveFlags, configFile?: stri
     config.failOn ??
     'low';
   const timeoutMs = (flags.timeout ?? config.timeoutSeconds ?? 30) * 1000;
-  const tools = toolsFromEnv(env);
+  const tools = toolsOf(env);
   const rules =
     flags.rules ??
     (env.APPWARDEN_RULES ? env.APPWARDEN_RULES.split(',').filter(Boolean) : undefined) ??
