@@ -1,0 +1,136 @@
+/**
+ * Parquet inventory tables through the built binary: `-o parquet=PATH` writes the NDJSON table's
+ * rows through DuckDB, `scan` reads them back to the same findings and verdict, and what cannot
+ * work (Parquet on stdout, a truncated file, no DuckDB) says so instead of passing.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli, tempDir } from '../cli/exec.js';
+
+interface Report {
+  result: string;
+  targets: Array<{ id: string; status: string; error?: string }>;
+  findings: Array<{ ruleId: string; target: string; app: { id: string } }>;
+}
+
+const json = (stdout: string): Report => JSON.parse(stdout) as Report;
+const findings = (r: Report) => r.findings.map((f) => [f.ruleId, f.target, f.app.id]);
+const statuses = (r: Report) => r.targets.map((t) => [t.id, t.status]).sort();
+
+/** Scans the MDM fixtures, writing the table as Parquet (and NDJSON, to compare rows). */
+const writeTables = () => {
+  const dir = tempDir();
+  const parquet = path.join(dir, 'inv.parquet');
+  const ndjson = path.join(dir, 'inv.ndjson');
+  const first = runCli([
+    'scan',
+    path.resolve('fixtures/mdm'),
+    '-f',
+    'json',
+    '-o',
+    `parquet=${parquet}`,
+    '-o',
+    `ndjson=${ndjson}`,
+  ]);
+  return { dir, parquet, ndjson, first };
+};
+
+describe('Parquet inventory table', () => {
+  it('scan → parquet → scan gives the same findings, target statuses and verdict', () => {
+    const { parquet, first } = writeTables();
+    expect(first.code).toBe(1);
+    const bytes = readFileSync(parquet);
+    expect(bytes.subarray(0, 4).toString()).toBe('PAR1');
+    expect(bytes.subarray(-4).toString()).toBe('PAR1');
+    const second = runCli(['scan', parquet, '-f', 'json']);
+    expect(second.code).toBe(first.code);
+    const a = json(first.stdout);
+    const b = json(second.stdout);
+    expect(b.result).toBe(a.result);
+    expect(findings(b)).toEqual(findings(a));
+    expect(findings(a).length).toBeGreaterThan(4);
+    expect(statuses(b)).toEqual(statuses(a));
+    expect(statuses(a)).toContainEqual(['enterprises/LC01abcd/devices/5f7a0c9e11d2b384', 'failed']);
+  });
+
+  it('holds the same rows as the NDJSON table', () => {
+    const { parquet, ndjson } = writeTables();
+    // Read back as the NDJSON table: same rows (columns a row lacks are null in Parquet).
+    const back = runCli(['scan', parquet, '-f', 'ndjson']);
+    const rows = (text: string) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((r) => r.record !== 'skipped');
+    const original = rows(readFileSync(ndjson, 'utf8'));
+    const again = rows(back.stdout);
+    expect(again.length).toBe(original.length);
+    const pick = (r: Record<string, unknown>) => [
+      r.record,
+      r.target_id,
+      r.package,
+      r.version_key,
+      r.cert_sha1,
+    ];
+    expect(again.map(pick)).toEqual(original.map(pick));
+  });
+
+  it.each([[['-f', 'parquet']], [['-o', 'parquet']], [['-o', 'parquet=-']], [['-o', 'parquet=/dev/stdout']]])(
+    'refuses Parquet on standard output (%j) with a usage error',
+    (args) => {
+      const r = runCli(['scan', path.resolve('fixtures/mdm/plain-list.txt'), ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/parquet is binary.*-o parquet=PATH/);
+      expect(r.stdout).toBe('');
+    },
+  );
+
+  it('a truncated Parquet file is a failed target (exit 3)', () => {
+    const { dir, parquet } = writeTables();
+    const cut = path.join(dir, 'cut.bin');
+    writeFileSync(cut, readFileSync(parquet).subarray(0, 1000));
+    const r = runCli(['scan', cut, '-f', 'json']);
+    expect(r.code).toBe(3);
+    const report = json(r.stdout);
+    expect(report.targets).toEqual([
+      expect.objectContaining({
+        id: cut,
+        status: 'failed',
+        error: expect.stringMatching(/truncated Parquet/),
+      }),
+    ]);
+  });
+
+  it('a Parquet file with both magics but a corrupt body is a failed target (exit 3)', () => {
+    const { dir, parquet } = writeTables();
+    const bytes = Buffer.from(readFileSync(parquet));
+    bytes.fill(0x41, 8, bytes.length - 8);
+    const bad = path.join(dir, 'bad.parquet');
+    writeFileSync(bad, bytes);
+    const r = runCli(['scan', bad, '-f', 'json']);
+    expect(r.code).toBe(3);
+    expect(json(r.stdout).targets[0]).toMatchObject({ status: 'failed' });
+  });
+
+  it('without @duckdb/node-api a Parquet input is a failed target naming the package', async () => {
+    const { parquet } = writeTables();
+    vi.doMock('@duckdb/node-api', () => {
+      throw new Error("Cannot find package '@duckdb/node-api'");
+    });
+    try {
+      const { parquetReader } = await import('../../src/sources/parquet.js');
+      const targets = await parquetReader.read(parquet, {
+        timeoutMs: 1000,
+        tools: { adb: 'adb', ideviceId: 'x', ideviceInfo: 'x', ideviceInstaller: 'x' },
+        env: {},
+      });
+      expect(targets).toHaveLength(1);
+      expect(targets[0]).toMatchObject({ status: 'failed' });
+      expect(targets[0]?.error).toMatch(/optional package @duckdb\/node-api/);
+    } finally {
+      vi.doUnmock('@duckdb/node-api');
+    }
+  });
+});
