@@ -103,6 +103,20 @@ describe('Parquet inventory table', () => {
     ]);
   });
 
+  it('is found by content in a folder scan, next to a truncated one that fails', () => {
+    // The folder holds inv.parquet and inv.ndjson: each gives the scan's findings once.
+    const { dir, parquet, first } = writeTables();
+    writeFileSync(path.join(dir, 'cut.dat'), readFileSync(parquet).subarray(0, 500));
+    const r = runCli(['scan', dir, '-f', 'json']);
+    // Findings decide the verdict (fail, exit 1); the cut file is still a failed target in it.
+    expect(r.code).toBe(1);
+    const report = json(r.stdout);
+    expect(findings(report).length).toBe(2 * findings(json(first.stdout)).length);
+    expect(report.targets).toContainEqual(
+      expect.objectContaining({ id: path.join(dir, 'cut.dat'), status: 'failed' }),
+    );
+  });
+
   it('a Parquet file with both magics but a corrupt body is a failed target (exit 3)', () => {
     const { dir, parquet } = writeTables();
     const bytes = Buffer.from(readFileSync(parquet));
