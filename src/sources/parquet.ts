@@ -6,7 +6,7 @@
 import { open, stat } from 'node:fs/promises';
 import { describeError } from '../errors.js';
 import { failedTarget } from '../model.js';
-import { readListingBytes } from './listing.js';
+import { MAX_LISTING_BYTES, readListingBytes } from './listing.js';
 import type { FileReader } from './types.js';
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
@@ -30,6 +30,16 @@ export const parquetReader: FileReader = {
     }
     if (size < 2 * MAGIC.length + 4 || !startsWithMagic(tail)) {
       return [failedTarget(path, 'inventory', 'truncated Parquet file: no PAR1 footer at the end')];
+    }
+    // Its rows as NDJSON are bigger still, and would be refused after DuckDB read them all.
+    if (size > MAX_LISTING_BYTES) {
+      return [
+        failedTarget(
+          path,
+          'inventory',
+          `Parquet file is ${size} bytes; inventories larger than ${MAX_LISTING_BYTES} are refused`,
+        ),
+      ];
     }
     let ndjson: string;
     try {

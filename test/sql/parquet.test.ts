@@ -3,8 +3,9 @@
  * rows through DuckDB, `scan` reads them back to the same findings and verdict, and what cannot
  * work (Parquet on stdout, a truncated file, no DuckDB) says so instead of passing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli, tempDir } from '../cli/exec.js';
 
@@ -13,6 +14,24 @@ interface Report {
   targets: Array<{ id: string; status: string; error?: string }>;
   findings: Array<{ ruleId: string; target: string; app: { id: string } }>;
 }
+
+/**
+ * NODE_OPTIONS for a binary that cannot find @duckdb/node-api, as on an install without optional
+ * dependencies: a module resolve hook refuses the package.
+ */
+const withoutDuckdb = (): NodeJS.ProcessEnv => {
+  const dir = tempDir({
+    'hooks.mjs': `export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('@duckdb/')) throw new Error("Cannot find package '" + specifier + "'");
+  return next(specifier, context);
+}
+`,
+    'register.mjs': `import { register } from 'node:module';
+register('./hooks.mjs', import.meta.url);
+`,
+  });
+  return { NODE_OPTIONS: `--import=${pathToFileURL(path.join(dir, 'register.mjs')).href}` };
+};
 
 const json = (stdout: string): Report => JSON.parse(stdout) as Report;
 const findings = (r: Report) => r.findings.map((f) => [f.ruleId, f.target, f.app.id]);
@@ -126,6 +145,31 @@ describe('Parquet inventory table', () => {
     const r = runCli(['scan', bad, '-f', 'json']);
     expect(r.code).toBe(3);
     expect(json(r.stdout).targets[0]).toMatchObject({ status: 'failed' });
+  });
+
+  it('without @duckdb/node-api, -o parquet=PATH is a usage error naming the package, before scanning', () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'inv.parquet');
+    const r = runCli(['scan', path.resolve('fixtures/mdm/plain-list.txt'), '-o', `parquet=${out}`], {
+      env: withoutDuckdb(),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/-o parquet=PATH needs the optional package @duckdb\/node-api/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('without @duckdb/node-api, scanning a Parquet inventory is a failed target (exit 3)', () => {
+    const { parquet } = writeTables();
+    const r = runCli(['scan', parquet, '-f', 'json'], { env: withoutDuckdb() });
+    expect(r.code).toBe(3);
+    expect(json(r.stdout).targets).toEqual([
+      expect.objectContaining({
+        id: parquet,
+        status: 'failed',
+        error: expect.stringMatching(/optional package @duckdb\/node-api/),
+      }),
+    ]);
   });
 
   it('without @duckdb/node-api a Parquet input is a failed target naming the package', async () => {
