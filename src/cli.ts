@@ -14,7 +14,7 @@ import { AppwardenError, describeError, isAppwardenError } from './errors.js';
 import { stopEverything } from './interrupt.js';
 import { MAX_DOCUMENT_BYTES } from './limits.js';
 import { EXIT, type FailOn, type Finding, type Platform, SEVERITIES, type Severity } from './model.js';
-import { findDuplicateOutput, inspectOutput, writeReport } from './output.js';
+import { findDuplicateOutput, inspectOutput, writeReport, writeReportWith } from './output.js';
 import { type FormatName, isFormatName, reporters } from './reporters/index.js';
 import { escapeUnsafe, renderInventory } from './reporters/json.js';
 import { sanitizeText } from './reporters/sanitize.js';
@@ -322,6 +322,15 @@ const runScan = async (
     if (out && t.stream === 1) delete out.path;
     else if (out && t.stream === 2) out.toStderr = true;
   }
+  // Binary reports need a file (and DuckDB): refused before scanning, not after.
+  const binary = outputs.filter((o) => (reporters[o.format] as { binary?: boolean }).binary === true);
+  if (binary.some((o) => o.path === undefined || o.toStderr)) {
+    throw new AppwardenError(
+      'USAGE',
+      'parquet is binary and cannot go to standard output or error: write it to a file with -o parquet=PATH',
+    );
+  }
+  if (binary.length > 0) await (await import('./sql/duckdb.js')).loadDuckdb('-o parquet=PATH');
   const onStdout = outputs.filter((o) => o.path === undefined && !o.toStderr).length;
   if (onStdout === 0) outputs.push({ format: 'table' });
   if (onStdout > 1) {
@@ -376,7 +385,10 @@ const runScan = async (
     const text = reporters[out.format].render(result, reporterCtx);
     if (out.toStderr) process.stderr.write(text);
     else if (toStdout) process.stdout.write(text);
-    else await writeReport(out.path!, text);
+    else if (out.format === 'parquet') {
+      const { writeParquet } = await import('./sql/parquet.js');
+      await writeReportWith(out.path!, (tmp) => writeParquet(text, tmp));
+    } else await writeReport(out.path!, text);
   }
   if (!flags.quiet) {
     for (const t of result.targets) {

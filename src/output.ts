@@ -201,13 +201,31 @@ async function writeFifo(file: string, content: string): Promise<void> {
   }).finally(() => socket.destroy());
 }
 
-async function writeAtomic(file: string, content: string): Promise<void> {
+/**
+ * A binary report (Parquet) made by `write` at a temp path beside `file`, then renamed over it. Only
+ * a regular file (or a new one) can take it: binary never goes to a terminal, pipe or device.
+ * Errors other than the writer's own usage errors (a missing optional package) are OUTPUT_FAILED.
+ */
+export async function writeReportWith(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  try {
+    const r = resolve(file);
+    if (r.stats?.isDirectory()) throw new Error('it is a folder');
+    if (r.stats && !r.stats.isFile()) throw new Error('this binary format is written to regular files only');
+    await writeAtomic(r.final, write);
+  } catch (error) {
+    if (error instanceof AppwardenError && error.code === 'USAGE') throw error;
+    throw new AppwardenError('OUTPUT_FAILED', `cannot write ${file}: ${describeError(error)}`);
+  }
+}
+
+async function writeAtomic(file: string, content: string | ((tmp: string) => Promise<void>)): Promise<void> {
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   const forget = trackTemp(tmp);
   try {
-    await writeFile(tmp, content);
+    if (typeof content === 'string') await writeFile(tmp, content);
+    else await content(tmp);
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -17,6 +17,11 @@ export interface ReporterInfo {
   extension: string;
   /** The reporter shows every app, so the scan must keep inventories in memory. */
   needsApps?: boolean;
+  /**
+   * Binary: `render` gives the rows as NDJSON and the CLI converts them into the file (`-o FORMAT=PATH`
+   * only, never standard output).
+   */
+  binary?: boolean;
 }
 
 export const reporters = {
@@ -58,6 +63,13 @@ export const reporters = {
     description: 'inventory table: one JSON line per target and per app (docs/inventory-table.md)',
     extension: 'ndjson',
     needsApps: true,
+  },
+  parquet: {
+    render: renderNdjson,
+    description: 'inventory table as Parquet, -o parquet=PATH only (needs @duckdb/node-api)',
+    extension: 'parquet',
+    needsApps: true,
+    binary: true,
   },
 } satisfies Record<string, ReporterInfo>;
 

@@ -12,11 +12,12 @@ import { iosBackupReader } from './ios-backup.js';
 import { ipaReader } from './ipa.js';
 import { listingReader } from './listing.js';
 import { packagesXmlReader } from './packages-xml.js';
+import { parquetReader } from './parquet.js';
 import type { DeviceSource } from './types.js';
 
 export const fileRegistry: FileRegistry = {
   // packages.xml before listings (both may start with `<?xml`); IPA before APK (both are ZIPs).
-  files: [packagesXmlReader, iosBackupReader, ipaReader, apkReader, listingReader],
+  files: [packagesXmlReader, iosBackupReader, ipaReader, apkReader, parquetReader, listingReader],
   folders: [androidqfFolderReader, imageReader],
 };
 

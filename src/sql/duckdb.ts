@@ -28,13 +28,14 @@ export const INVENTORY_COLUMNS = `{record: 'VARCHAR', target_id: 'VARCHAR', plat
 
 type DuckdbModule = typeof import('@duckdb/node-api');
 
-const loadDuckdb = async (): Promise<DuckdbModule> => {
+/** `purpose` names what needed DuckDB (`--engine duckdb`, `-o parquet=PATH`) in the error. */
+export const loadDuckdb = async (purpose = '--engine duckdb'): Promise<DuckdbModule> => {
   try {
     return await import('@duckdb/node-api');
   } catch (error) {
     throw new AppwardenError(
       'USAGE',
-      `--engine duckdb needs the optional package @duckdb/node-api (npm install @duckdb/node-api): ${describeError(error)}`,
+      `${purpose} needs the optional package @duckdb/node-api (npm install @duckdb/node-api): ${describeError(error)}`,
     );
   }
 };
