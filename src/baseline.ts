@@ -9,7 +9,7 @@ import { AppwardenError } from './errors.js';
 import type { Finding } from './model.js';
 
 /** What a finding of the previous report is reduced to: enough to name it when it is resolved. */
-export interface BaselineFinding {
+interface BaselineFinding {
   ruleId: string;
   target: string;
   appId: string;
@@ -41,7 +41,7 @@ export interface BaselineSummary {
 // A previous report is read whole; real ones are kilobytes to a few megabytes.
 const MAX_BASELINE_BYTES = 256 * 1024 * 1024;
 
-export const findingKey = (f: {
+const findingKey = (f: {
   ruleId: string;
   target: string;
   appId: string;
@@ -62,7 +62,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Read the findings of an appwarden JSON report, checking it is one. Pure: text in, data out. */
-export const parseBaseline = (text: string, file: string): Baseline => {
+const parseBaseline = (text: string, file: string): Baseline => {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

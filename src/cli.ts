@@ -235,7 +235,7 @@ const shippedPackNames = (): string[] =>
     .sort();
 
 /** The shipped pack nearest to a name that is neither a file nor a pack (`us-tx.yaml`, `ca_gov`). */
-export const nearestPack = (source: string): string | undefined => {
+const nearestPack = (source: string): string | undefined => {
   const wanted = path
     .basename(source)
     .replace(/\.ya?ml$/i, '')
@@ -544,7 +544,7 @@ Examples:
   # only what is new since the last report fails the run
   appwarden scan inventory.json --baseline last.json --fail-on-new`;
 
-export const buildProgram = (setExit: (code: number) => void): Command => {
+const buildProgram = (setExit: (code: number) => void): Command => {
   const program = new Command();
   const ctx = makeContext(program);
   program

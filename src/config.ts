@@ -41,7 +41,7 @@ const configSpec: ObjectSpec = {
   },
 };
 
-export const configCandidates = (cwd: string, env: NodeJS.ProcessEnv): string[] => [
+const configCandidates = (cwd: string, env: NodeJS.ProcessEnv): string[] => [
   path.join(cwd, '.appwarden.yaml'),
   path.join(cwd, '.appwarden.yml'),
   path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'appwarden', 'config.yaml'),

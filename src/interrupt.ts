@@ -13,7 +13,7 @@ const temps = new Set<string>();
 let stopping = false;
 
 /** Time a tool gets between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 1000;
+const KILL_GRACE_MS = 1000;
 
 /** Remember a child's process group (its pid: tools run as group leaders); returns a forget function. */
 export const trackGroup = (pid: number): (() => void) => {

@@ -107,7 +107,7 @@ const DEVICE_SPEC = /^(android|ios)(?::(.+))?$/;
  * a folder called `android` is scanned when written as a path (`./android`). A scan that read a
  * folder when the user meant the phone would pass on the wrong thing.
  */
-export const classifyInput = (input: string): InputSpec => {
+const classifyInput = (input: string): InputSpec => {
   if (input === '-') return { kind: 'stdin' };
   const m = DEVICE_SPEC.exec(input);
   if (m) {
@@ -330,7 +330,7 @@ export const collectEach = async (
  * base was read in the same scan, the split's path joins the base record and its target is folded
  * into the base's target. A split without its base stays a target of its own.
  */
-export const attachSplitTargets = (targets: TargetResult[]): TargetResult[] => {
+const attachSplitTargets = (targets: TargetResult[]): TargetResult[] => {
   const bases = new Map<string, { app: AppRecord; target: TargetResult }>();
   for (const target of targets) {
     for (const app of target.apps) {
@@ -364,7 +364,7 @@ export const collect = async (options: ScanOptions): Promise<TargetResult[]> => 
 };
 
 /** @deprecated kept for the public API; see verdict.ts. */
-export { failsAt, isIncomplete } from './verdict.js';
+export { failsAt } from './verdict.js';
 
 export interface EvaluateOptions {
   failOn?: FailOn;

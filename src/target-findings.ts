@@ -124,7 +124,7 @@ export const checkTarget = (
 };
 
 /** A rule finding reduced to what its rule does not say: the rule's index, the app, the details. */
-export type PackedFinding = [rule: number, app: AppRecord, matchedOn: MatchDetail[]];
+type PackedFinding = [rule: number, app: AppRecord, matchedOn: MatchDetail[]];
 
 /** Findings as a listing worker sends them: rule findings packed, the rest (allowlist) whole. */
 export interface PackedTargetFindings {

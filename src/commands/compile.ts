@@ -9,7 +9,7 @@ import { loadRuleSet } from '../ruleset/load.js';
 import { requireRules, type ScanOptions, scan } from '../scan.js';
 import { compileSql, SQL_DIALECTS, type SqlDialect } from '../sql/compile.js';
 
-export const ENGINES = ['js', 'duckdb'] as const;
+const ENGINES = ['js', 'duckdb'] as const;
 export type Engine = (typeof ENGINES)[number];
 
 /** `--engine js|duckdb` for `scan`. */

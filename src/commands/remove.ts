@@ -49,7 +49,7 @@ const toolsOf = (env: NodeJS.ProcessEnv): SourceContext['tools'] => ({
  * Exit code: a failed step or an unreadable device is 3 (the proof is missing), findings left after
  * the re-scan 1, and 0 only when every planned step was done and the re-scan passes.
  */
-export const removeExitCode = (results: readonly StepResult[], verdict: ScanResult): number => {
+const removeExitCode = (results: readonly StepResult[], verdict: ScanResult): number => {
   if (results.some((r) => r.status === 'failed')) return EXIT.incomplete;
   return verdict.exitCode;
 };

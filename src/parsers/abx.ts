@@ -16,13 +16,12 @@ import {
   XmlTreeBuilder,
 } from './xml.js';
 
-export const ABX_MAGIC = Uint8Array.of(0x41, 0x42, 0x58, 0x00);
-
+/** ABX files start with the magic `ABX\0`. */
 export const isAbx = (bytes: Uint8Array): boolean =>
   bytes.length >= 4 && bytes[0] === 0x41 && bytes[1] === 0x42 && bytes[2] === 0x58 && bytes[3] === 0x00;
 
 /** XmlPullParser event numbers, as stored in the low nibble of a token. */
-export const ABX_EVENT = {
+const ABX_EVENT = {
   START_DOCUMENT: 0,
   END_DOCUMENT: 1,
   START_TAG: 2,
@@ -38,7 +37,7 @@ export const ABX_EVENT = {
 } as const;
 
 /** Value types, as stored in the high nibble of a token. */
-export const ABX_TYPE = {
+const ABX_TYPE = {
   NULL: 1,
   STRING: 2,
   STRING_INTERNED: 3,
@@ -55,7 +54,7 @@ export const ABX_TYPE = {
 } as const;
 
 /** A typed attribute value as ABX stores it. */
-export type AbxValue =
+type AbxValue =
   | { type: 'string'; value: string; interned: boolean }
   | { type: 'bytes-hex' | 'bytes-base64'; value: Uint8Array }
   | { type: 'int' | 'int-hex'; value: number }
@@ -190,7 +189,7 @@ const javaFloatString = (value: number, single: boolean): string => {
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').toUpperCase();
 
 /** The attribute's value as text, matching what `BinaryXmlPullParser.getAttributeValue` returns. */
-export const abxValueText = (value: AbxValue): string => {
+const abxValueText = (value: AbxValue): string => {
   switch (value.type) {
     case 'string':
       return value.value;
@@ -405,7 +404,7 @@ const readValue = (
   }
 };
 
-export const abxAttribute = (name: string, value: AbxValue): XmlAttribute => {
+const abxAttribute = (name: string, value: AbxValue): XmlAttribute => {
   const attribute: XmlAttribute = { name, value: abxValueText(value), abxType: value.type };
   if (value.type === 'bytes-hex' || value.type === 'bytes-base64') attribute.bytes = value.value;
   return attribute;

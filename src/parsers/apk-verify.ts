@@ -16,12 +16,12 @@ import { ParseError } from './types.js';
  * already holds. v1 (JAR) signatures are not verified here.
  */
 
-export type VerifiedScheme = 'v2' | 'v3' | 'v3.1';
+type VerifiedScheme = 'v2' | 'v3' | 'v3.1';
 export type ContentDigestAlgorithm = 'chunked-sha256' | 'chunked-sha512';
-export type Verdict = 'valid' | 'invalid' | 'unverified';
+type Verdict = 'valid' | 'invalid' | 'unverified';
 
 /** The reasons a check fails, as reported in diagnostics. */
-export const FAILURE = {
+const FAILURE = {
   digest: 'content digest mismatch',
   signature: 'signature does not verify',
   publicKey: 'public key does not match certificate',
@@ -31,7 +31,7 @@ export const FAILURE = {
   noSigners: 'no signers',
 } as const;
 
-export interface SignatureAlgorithm {
+interface SignatureAlgorithm {
   id: number;
   name: string;
   hash: 'sha256' | 'sha512';
@@ -52,7 +52,7 @@ const algorithm = (
   content: hash === 'sha256' ? 'chunked-sha256' : 'chunked-sha512',
 });
 
-export const SIGNATURE_ALGORITHMS: ReadonlyMap<number, SignatureAlgorithm> = new Map(
+const SIGNATURE_ALGORITHMS: ReadonlyMap<number, SignatureAlgorithm> = new Map(
   [
     algorithm(0x0101, 'RSASSA-PSS with SHA2-256', 'sha256', 'rsa-pss'),
     algorithm(0x0102, 'RSASSA-PSS with SHA2-512', 'sha512', 'rsa-pss'),
@@ -240,7 +240,7 @@ const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), b) === 0;
 
 /** The SubjectPublicKeyInfo of a DER certificate, as encoded there. */
-export function certificatePublicKey(der: Uint8Array): Uint8Array {
+function certificatePublicKey(der: Uint8Array): Uint8Array {
   const cert = readNode(der, 0);
   if (cert.tag !== TAG.SEQUENCE) throw new ParseError('certificate is not a SEQUENCE');
   const [tbs] = children(der, cert);

@@ -3,7 +3,6 @@ import {
   CHUNK,
   type Chunk,
   dataView,
-  formatReference,
   readChunk,
   readStringPool,
   type StringPool,
@@ -18,7 +17,7 @@ import { ParseError } from './types.js';
  * entries are only decoded when asked for.
  */
 
-export interface ResConfig {
+interface ResConfig {
   /** `fr`, `zh-CN`, `sr-Latn`, or '' for no locale. */
   locale: string;
   /** True when nothing besides the locale is set (no density, sdk, orientation …). */
@@ -33,7 +32,7 @@ interface TypeChunkRef {
   config: ResConfig;
 }
 
-export interface ResolvedValue {
+interface ResolvedValue {
   config: ResConfig;
   value: TypedValue;
 }
@@ -302,5 +301,3 @@ export function resolveString(
 ): ResolvedString {
   return resolveWithin(table, id, 0, budget);
 }
-
-export { formatReference };

@@ -3,10 +3,10 @@ import { ParseError } from './types.js';
 
 /** Android binary XML (compiled AndroidManifest.xml), read into a flat list of elements. */
 
-export const ANDROID_NS = 'http://schemas.android.com/apk/res/android';
+const ANDROID_NS = 'http://schemas.android.com/apk/res/android';
 
 /** Framework attribute ids the manifest reader needs; Android itself matches attributes by these ids. */
-export const ANDROID_ATTR: Record<number, string> = {
+const ANDROID_ATTR: Record<number, string> = {
   16842753: 'label',
   16842754: 'icon',
   16842755: 'name',

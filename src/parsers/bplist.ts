@@ -30,7 +30,7 @@ export interface BinaryPlistLimits {
   maxDecodedBytes?: number;
 }
 
-export const DEFAULT_BPLIST_LIMITS: BinaryPlistLimits = {
+const DEFAULT_BPLIST_LIMITS: BinaryPlistLimits = {
   maxDepth: 64,
   maxValues: MAX_PLIST_VALUES,
   maxDataBytes: MAX_PLIST_DECODED_BYTES,

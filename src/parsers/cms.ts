@@ -10,11 +10,11 @@ import { formatName } from './der.js';
 import { ParseError } from './types.js';
 
 /** Deepest nesting of constructed values followed; real CMS stays under 15. */
-export const MAX_BER_DEPTH = 32;
+const MAX_BER_DEPTH = 32;
 
-export const TAG_CLASS = { universal: 0, application: 1, context: 2, private: 3 } as const;
+const TAG_CLASS = { universal: 0, application: 1, context: 2, private: 3 } as const;
 
-export const UNIVERSAL = {
+const UNIVERSAL = {
   boolean: 1,
   integer: 2,
   bitString: 3,
@@ -165,7 +165,7 @@ export const octetStringValue = (bytes: Uint8Array, node: BerNode, depth = 0): U
 };
 
 /** Dotted form of an OBJECT IDENTIFIER's content. */
-export const oidValue = (bytes: Uint8Array, node: BerNode): string => {
+const oidValue = (bytes: Uint8Array, node: BerNode): string => {
   const arcs: number[] = [];
   let value = 0;
   for (let p = node.contentStart; p < node.contentEnd; p++) {

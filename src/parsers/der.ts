@@ -87,11 +87,11 @@ const expect = (node: Asn1Node | undefined, tag: number, what: string): Asn1Node
   return node;
 };
 
-export const content = (buf: Uint8Array, node: Asn1Node): Uint8Array =>
+const content = (buf: Uint8Array, node: Asn1Node): Uint8Array =>
   buf.subarray(node.contentStart, node.contentEnd);
 export const raw = (buf: Uint8Array, node: Asn1Node): Uint8Array => buf.subarray(node.start, node.end);
 
-export function decodeOid(bytes: Uint8Array): string {
+function decodeOid(bytes: Uint8Array): string {
   if (bytes.length === 0 || bytes.length > 64) throw new ParseError('bad OID length');
   const parts: number[] = [];
   let value = 0;
@@ -218,10 +218,10 @@ const stripZeros = (bytes: Uint8Array): Uint8Array => {
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((value, index) => value === b[index]);
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Read an X.509 certificate at `node` (or the whole buffer). */
-export function parseCertificate(buf: Uint8Array, node: Asn1Node = readNode(buf, 0)): CertificateInfo {
+function parseCertificate(buf: Uint8Array, node: Asn1Node = readNode(buf, 0)): CertificateInfo {
   const [tbs] = children(buf, expect(node, TAG.SEQUENCE, 'Certificate SEQUENCE'));
   const fields = children(buf, expect(tbs, TAG.SEQUENCE, 'TBSCertificate SEQUENCE'));
   let i = fields[0]?.tag === TAG.CONTEXT0 ? 1 : 0;
@@ -248,7 +248,7 @@ export const parseCertificateBytes = (der: Uint8Array): CertificateInfo => {
   return parseCertificate(der, node);
 };
 
-export interface SignerIdentifier {
+interface SignerIdentifier {
   issuer?: Uint8Array;
   issuerKey?: string;
   serial?: Uint8Array;

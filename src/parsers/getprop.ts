@@ -5,7 +5,7 @@
 import type { DeviceFacts } from '../model.js';
 import type { LineScan } from './listing-context.js';
 
-export const GETPROP_LINE = /^\[([\w.:@-]+)\]: \[(.*)\]\s*$/;
+const GETPROP_LINE = /^\[([\w.:@-]+)\]: \[(.*)\]\s*$/;
 
 /** Collect every getprop line not claimed yet; undefined when there is none. */
 export function parseGetpropLines(scan: LineScan): Map<string, string> | undefined {

@@ -36,7 +36,7 @@ export const IDEVICEINSTALLER_TEXT = 'ideviceinstaller-text';
 export const IDEVICEINSTALLER_XML = 'ideviceinstaller-xml';
 
 /** The column header: CFBundleIdentifier first, then the attribute names, comma-separated. */
-export const TEXT_HEADER = /^CFBundleIdentifier((?:, [A-Za-z][\w.-]*)+)[ \t]*$/;
+const TEXT_HEADER = /^CFBundleIdentifier((?:, [A-Za-z][\w.-]*)+)[ \t]*$/;
 const LEGACY_1_1_HEADER = 'CFBundleIdentifier, CFBundleVersion, CFBundleDisplayName';
 const TOTAL_LINE = /^Total: (\d+) apps?\s*$/;
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9.\-_]*$/;

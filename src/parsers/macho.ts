@@ -25,8 +25,8 @@ const CSSLOT_SIGNATURESLOT = 0x10000;
 const CS_SUPPORTSTEAMID = 0x20200;
 
 /** Apple tools refuse more; a real fat file has 2–4 slices. */
-export const MAX_FAT_ARCHS = 32;
-export const MAX_LOAD_COMMANDS = 65_536;
+const MAX_FAT_ARCHS = 32;
+const MAX_LOAD_COMMANDS = 65_536;
 /** Largest code signature blob read; real ones are a few hundred KB for large apps. */
 export const MAX_SIGNATURE_SIZE = 64 * 1024 * 1024;
 const MAX_BLOB_INDEX = 1024;

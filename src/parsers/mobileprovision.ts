@@ -8,7 +8,7 @@ import type { PlistValue } from './plist.js';
 import { isPlistDict, parsePlistBytes, plistString } from './plist-bytes.js';
 import { ParseError } from './types.js';
 
-export interface DeveloperCertificate {
+interface DeveloperCertificate {
   sha256: string;
   /** Subject DN, when the data holds a readable certificate. */
   subject?: string;

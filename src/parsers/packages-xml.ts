@@ -39,12 +39,12 @@ const PACKAGES_XML_LIMITS: XmlLimits = {
   maxBytes: MAX_PACKAGES_XML_BYTES,
 };
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 const HEX_RE = /^(?:[0-9a-fA-F]{2})+$/;
 
 /** Parses either form of packages.xml into a tree, reporting which form it was. */
-export const readPackagesXmlTree = (bytes: Uint8Array): { root: XmlElement; format: string } => {
+const readPackagesXmlTree = (bytes: Uint8Array): { root: XmlElement; format: string } => {
   if (isAbx(bytes)) return { root: parseAbx(bytes, PACKAGES_XML_LIMITS), format: 'packages-xml-abx' };
   return { root: parseXml(decodeXmlBytes(bytes), PACKAGES_XML_LIMITS), format: 'packages-xml' };
 };

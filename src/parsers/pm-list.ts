@@ -41,7 +41,7 @@ const STACK_LINE =
   /^\s+(?:at\s+\S|\.\.\. \d+ more|[\w$.]+\.[\w$<>]+:\d+|[\w$.]+\.[\w$<>]+\([\w$.]*(?::\d+)?\))/;
 const JAVA_EXCEPTION = /^(?:Caused by: )?(?:[a-z]\w*\.)+\w*(?:Exception|Error)\b/;
 
-export type UserSpec = number | 'all' | 'current';
+type UserSpec = number | 'all' | 'current';
 
 export interface PmListSection {
   /** 0-based line of the header, undefined for lines before any header. */

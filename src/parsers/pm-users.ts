@@ -11,7 +11,7 @@ const FLAG_MANAGED_PROFILE = 0x20;
 const FLAG_PROFILE = 0x1000;
 const SAMSUNG_SECURE_FOLDER_BIT = 0x10000000;
 
-export function profileKind(id: number, name: string, flags: number): ProfileKind {
+function profileKind(id: number, name: string, flags: number): ProfileKind {
   if (id === 0) return 'primary';
   if (/secure\s*folder/i.test(name) || (flags & SAMSUNG_SECURE_FOLDER_BIT && id >= 150 && id <= 160)) {
     return 'secure-folder';
@@ -24,7 +24,7 @@ export function profileKind(id: number, name: string, flags: number): ProfileKin
 }
 
 /** Parse one `UserInfo{…}` line, or undefined when the line is not one. */
-export function parseUserInfoLine(line: string): ProfileInfo | undefined {
+function parseUserInfoLine(line: string): ProfileInfo | undefined {
   const m = USER_INFO.exec(line);
   if (!m?.[1] || m[3] === undefined) return undefined;
   const user = Number(m[1]);

@@ -121,7 +121,7 @@ export function preview(value: string, max = 60): string {
  * BOM (zero-width no-break space), soft hyphen and the bidi marks. Pasted into a shared list they
  * are invisible to the person reading it, so a parser drops them rather than the line.
  */
-export const INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/g;
+const INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/g;
 const HAS_INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/;
 
 /** `s` without invisible characters, and whether there were any (so the caller can say so). */

@@ -19,7 +19,7 @@ export const LOCAL_HEADER_SIZE = 30;
 /** The EOCD comment is at most 65,535 bytes, so the record lies within this many bytes of the end. */
 export const MAX_EOCD_SEARCH = EOCD_SIZE + 0xffff;
 
-export interface EndOfCentralDirectory {
+interface EndOfCentralDirectory {
   /** File offset of the EOCD record. */
   eocdOffset: number;
   /** Where the central directory really starts in the file (declared offset + shift). */
@@ -57,7 +57,7 @@ export interface CentralDirectoryLimits {
 const view = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** u64 little-endian as a safe integer, or undefined when it exceeds 2^53. */
-export const readSafeU64 = (dv: DataView, offset: number): number | undefined => {
+const readSafeU64 = (dv: DataView, offset: number): number | undefined => {
   const value = dv.getBigUint64(offset, true);
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value);
 };

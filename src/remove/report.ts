@@ -9,7 +9,7 @@ import type { StepResult } from '../sources/remove.js';
 import type { RemovalPlan, RemovalStep } from './plan.js';
 
 /** Version of the `remove` JSON document (docs/remove.md). */
-export const REMOVE_SCHEMA_VERSION = 1;
+const REMOVE_SCHEMA_VERSION = 1;
 
 const who = (s: Pick<RemovalStep, 'target' | 'user' | 'app' | 'name'>): string =>
   sanitizeText(
@@ -20,7 +20,7 @@ const who = (s: Pick<RemovalStep, 'target' | 'user' | 'app' | 'name'>): string =
  * A command as a user would type it. The adb shell string is shown unquoted: its words are the
  * plan's own (ids are checked to be shell-safe before a step is planned), and adb joins them anyway.
  */
-export const commandLine = (argv: readonly string[]): string =>
+const commandLine = (argv: readonly string[]): string =>
   argv.map((a) => (/^[A-Za-z0-9._:/= -]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
 export const renderPlan = (plan: RemovalPlan, dryRun: boolean): string => {

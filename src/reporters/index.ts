@@ -1,4 +1,4 @@
-/** The one list of reporters (ESLint's formatters-meta idea): names, descriptions, functions. */
+/** The one list of reporters (ESLint's formatters-meta idea): names, functions and file extensions. */
 import { csv } from './csv.js';
 import { github } from './github.js';
 import { html } from './html.js';
@@ -12,8 +12,7 @@ import type { Reporter } from './types.js';
 
 export interface ReporterInfo {
   render: Reporter;
-  description: string;
-  /** File extension for `-o FORMAT` without a path. */
+  /** The usual file extension, so `-o report.json` (a path without a format) can suggest `-o json=report.json`. */
   extension: string;
   /** The reporter shows every app, so the scan must keep inventories in memory. */
   needsApps?: boolean;
@@ -27,40 +26,33 @@ export interface ReporterInfo {
 export const reporters = {
   table: {
     render: renderTable,
-    description: 'human-readable report grouped by target (default)',
     extension: 'txt',
   },
   json: {
     render: renderJson,
-    description: 'versioned JSON document (docs/json-schema.md)',
     extension: 'json',
   },
-  sarif: { render: renderSarif, description: 'SARIF 2.1.0 for GitHub code scanning', extension: 'sarif' },
-  junit: { render: renderJunit, description: 'JUnit XML: a testsuite per target', extension: 'xml' },
+  sarif: { render: renderSarif, extension: 'sarif' },
+  junit: { render: renderJunit, extension: 'xml' },
   html: {
     render: html,
-    description: 'self-contained HTML report for people',
     extension: 'html',
     needsApps: true,
   },
   markdown: {
     render: markdown,
-    description: 'compact Markdown summary for PR comments and step summaries',
     extension: 'md',
   },
   csv: {
     render: csv,
-    description: 'CSV, one row per finding (per app with --include-inventory)',
     extension: 'csv',
   },
   github: {
     render: github,
-    description: 'GitHub Actions workflow annotations (::error file=…::…)',
     extension: 'txt',
   },
   ndjson: {
     render: renderNdjson,
-    description: 'inventory table: one JSON line per target and per app (docs/inventory-table.md)',
     extension: 'ndjson',
     needsApps: true,
   },

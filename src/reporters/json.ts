@@ -7,7 +7,7 @@ import { type AppRecord, countApps, type ScanResult, type TargetResult } from '.
 import { INVENTORY_SCHEMA_VERSION } from '../parsers/inventory.js';
 import type { Reporter } from './types.js';
 
-export const JSON_SCHEMA_VERSION = INVENTORY_SCHEMA_VERSION;
+const JSON_SCHEMA_VERSION = INVENTORY_SCHEMA_VERSION;
 
 const EXIT_DESCRIPTIONS: Record<number, string> = {
   0: 'pass: no failing findings and every target was scanned',

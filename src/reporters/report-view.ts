@@ -15,7 +15,6 @@ import type {
   TargetKind,
   TargetResult,
   Verdict,
-  WaiverRef,
 } from '../model.js';
 import {
   isIncomplete,
@@ -176,15 +175,6 @@ export const matchText = (detail: MatchDetail, short = true): string => {
 
 export const matchedOnText = (finding: Finding, short = true): string =>
   finding.matchedOn.map((d) => matchText(d, short)).join('; ');
-
-export const waiverText = (waiver: WaiverRef | undefined): string => {
-  if (!waiver) return '';
-  const id = sanitizeText(waiver.id);
-  const expires = sanitizeText(waiver.expires);
-  return waiver.status === 'applied'
-    ? `waived by ${id} until ${expires}: ${sanitizeText(waiver.reason)}`
-    : `waiver ${id} expired ${expires}`;
-};
 
 /** Where a finding's evidence is, as a file path (and line) when the input was a file. */
 export const evidenceLocation = (

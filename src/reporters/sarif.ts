@@ -44,7 +44,7 @@ const encodePath = (path: string): string =>
     .join('/');
 
 /** A path-shaped URI GitHub accepts: the evidence file when there is one, else devices/<platform>/<hash>/<id>. */
-export const locationUri = (f: Finding): { uri: string; uriBaseId?: string } => {
+const locationUri = (f: Finding): { uri: string; uriBaseId?: string } => {
   const path = f.app.origin.path;
   if (path && path !== '<stdin>') {
     if (path.startsWith('/')) return { uri: `file://${encodePath(path)}` };
@@ -54,8 +54,7 @@ export const locationUri = (f: Finding): { uri: string; uriBaseId?: string } => 
   return { uri: `devices/${f.app.platform}/${device}/${encodePath(f.app.id)}` };
 };
 
-export const fingerprint = (f: Finding): string =>
-  hash(f.ruleId, f.app.platform, f.app.id, f.target, f.app.user);
+const fingerprint = (f: Finding): string => hash(f.ruleId, f.app.platform, f.app.id, f.target, f.app.user);
 
 export const renderSarif: Reporter = (result: ScanResult, ctx) => {
   const findings = ctx.omitWaived

@@ -158,7 +158,7 @@ export const renderTable: Reporter = (result: ScanResult, ctx) => {
   return `${out.join('\n')}\n`;
 };
 
-export const verdictLine = (result: ScanResult, ctx: ReporterContext): string => {
+const verdictLine = (result: ScanResult, ctx: ReporterContext): string => {
   const c = ctx.chalk;
   const sm = result.summary;
   const counts = `${sm.targets} target${sm.targets === 1 ? '' : 's'}, ${sm.apps} apps, ${sm.findings} finding${sm.findings === 1 ? '' : 's'}${sm.waived ? ` (${sm.waived} waived)` : ''}`;

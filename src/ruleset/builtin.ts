@@ -5,7 +5,7 @@
  */
 import type { AppRecord, Finding, TargetResult } from '../model.js';
 
-export const BUILTIN_PACK = 'appwarden';
+const BUILTIN_PACK = 'appwarden';
 
 export interface BuiltinRule {
   id: string;

@@ -22,7 +22,7 @@ export interface RuleMatch {
   matchedOn: MatchDetail[];
 }
 
-export interface NearMiss {
+interface NearMiss {
   rule: Rule;
   /** The exact id in the rule that differs from the app's id only by case. */
   expected: string;

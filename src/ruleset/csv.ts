@@ -12,7 +12,7 @@ import type { MatchBlock, Rule, RuleSet } from './types.js';
 import { yamlLibrary } from './validate.js';
 
 /** CSV inputs are small lists; anything bigger is refused rather than parsed. */
-export const MAX_CSV_BYTES = 4 * 1024 * 1024;
+const MAX_CSV_BYTES = 4 * 1024 * 1024;
 const MAX_ROWS = 100_000;
 
 export interface CsvRow {

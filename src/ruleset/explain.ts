@@ -88,10 +88,7 @@ export const formatRule = (rule: Rule, publishers: Map<string, PublisherDef> = n
 };
 
 /** One matched criterion in words. Publisher matches arrive as `publisher:KEY` with the identifier kind as pattern. */
-export const describeMatch = (
-  detail: MatchDetail,
-  publishers: Map<string, PublisherDef> = new Map(),
-): string => {
+const describeMatch = (detail: MatchDetail, publishers: Map<string, PublisherDef> = new Map()): string => {
   if (detail.criterion.startsWith('publisher:')) {
     const key = detail.criterion.slice('publisher:'.length);
     const def = publishers.get(key);

@@ -13,7 +13,7 @@ import { isPublishersFile, packLabel } from './load.js';
 import { compilePackagePattern, matchesPattern } from './pattern.js';
 import type { MatchBlock, Rule, RuleSet } from './types.js';
 
-export interface ExportEntry {
+interface ExportEntry {
   id: string;
   /** Platforms the id is blocked on; both when the rule block does not say. */
   platforms: Platform[];
@@ -22,7 +22,7 @@ export interface ExportEntry {
   severity: Severity;
 }
 
-export interface NotEnforceable {
+interface NotEnforceable {
   ruleId: string;
   /** The block in words, e.g. `publisher bytedance` or `package com.tencent.*`. */
   what: string;

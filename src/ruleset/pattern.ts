@@ -46,7 +46,7 @@ const re2Flags = (flags: string): number =>
 // `u` needs nothing: RE2 always matches by code point.
 
 /** Compiles on RE2; throws (RE2JSSyntaxException) for syntax RE2 does not have. */
-export const compileLinearRegex = (source: string, flags = ''): LinearRegex => {
+const compileLinearRegex = (source: string, flags = ''): LinearRegex => {
   const compiled = re2().compile(source, re2Flags(flags));
   return { source, test: (value: string) => compiled.matcher(value).find() };
 };
@@ -68,7 +68,7 @@ const lazyLinearRegex = (source: string, flags = ''): LinearRegex => {
 };
 
 /** Why RE2 refuses a regular expression, or undefined when it compiles. */
-export const linearRegexProblem = (source: string, flags = ''): string | undefined => {
+const linearRegexProblem = (source: string, flags = ''): string | undefined => {
   try {
     compileLinearRegex(source, flags);
     return undefined;

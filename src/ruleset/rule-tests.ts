@@ -30,9 +30,9 @@ export interface RuleTestDeps {
   compile: (ruleSet: RuleSet) => Matcher;
 }
 
-export const defaultRuleTestDeps: RuleTestDeps = { loadRuleSet, compile: compileRuleSet };
+const defaultRuleTestDeps: RuleTestDeps = { loadRuleSet, compile: compileRuleSet };
 
-export interface RuleTestCaseResult {
+interface RuleTestCaseResult {
   /** Tests file as given (or as found in a given directory). */
   file: string;
   line: number;
@@ -50,7 +50,7 @@ export interface RuleTestCaseResult {
   matchedOn: Record<string, MatchDetail[]>;
 }
 
-export interface RuleTestFileResult {
+interface RuleTestFileResult {
   file: string;
   /** Rule sources the file was run against. */
   rules: string[];
@@ -126,7 +126,7 @@ const appSpec: ObjectSpec = {
   },
 };
 
-export const ruleTestsFileSpec: ObjectSpec = {
+const ruleTestsFileSpec: ObjectSpec = {
   type: 'object',
   description: 'A rule tests file',
   required: ['cases'],

@@ -6,7 +6,7 @@ import { SEVERITIES } from '../model.js';
 import { checkPackagePattern } from './pattern.js';
 import { checkVersionConstraint } from './version.js';
 
-export type Check = (value: string) => string | undefined;
+type Check = (value: string) => string | undefined;
 
 export type Spec =
   | { type: 'string'; description: string; check?: Check; jsonPattern?: string }
@@ -31,10 +31,10 @@ export interface ObjectSpec {
 }
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
-export const SHA1_HEX = /^[0-9a-f]{40}$/;
-export const MD5_HEX = /^[0-9a-f]{32}$/;
+const SHA1_HEX = /^[0-9a-f]{40}$/;
+const MD5_HEX = /^[0-9a-f]{32}$/;
 /** Date-based pack edition, e.g. 2026.12.06 (a `.N` suffix for a second edition the same day). */
-export const PACK_VERSION = /^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?$/;
+const PACK_VERSION = /^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?$/;
 export const TEAM_ID = /^[A-Z0-9]{10}$/;
 export const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PUBLISHER_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -61,7 +61,7 @@ const checkRuleId: Check = (v) =>
   RULE_ID.test(v) ? undefined : `"${v}" is not a valid rule id (letters, digits, ".", "_", "-")`;
 const checkNonEmpty: Check = (v) => (v.trim() === '' ? 'must not be empty' : undefined);
 
-export const criteriaFields: Record<string, Spec> = {
+const criteriaFields: Record<string, Spec> = {
   platform: { type: 'enums', description: 'android or ios', values: ['android', 'ios'] },
   package: {
     type: 'strings',
@@ -127,7 +127,7 @@ const matchBlock: ObjectSpec = {
   oneOf: Object.keys(criteriaFields),
 };
 
-export const ruleSpec: ObjectSpec = {
+const ruleSpec: ObjectSpec = {
   type: 'object',
   description: 'A rule: what is disallowed (or, in allowlist mode, allowed)',
   // A quick rule needs no title: the loader uses the id.
@@ -255,7 +255,7 @@ export const waiverFileSpec: ObjectSpec = {
 };
 
 /** JSON Schema (draft 2020-12) of a spec, for editors (`# yaml-language-server: $schema=…`). */
-export const toJsonSchema = (spec: Spec): Record<string, unknown> => {
+const toJsonSchema = (spec: Spec): Record<string, unknown> => {
   const stringSchema = (s: { description: string; jsonPattern?: string }) => ({
     type: 'string',
     ...(s.jsonPattern ? { pattern: s.jsonPattern } : {}),

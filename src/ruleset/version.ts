@@ -3,7 +3,7 @@
  * Syntax: space-separated comparisons that must all hold (`>=1.2 <2`), `||` between alternatives.
  */
 
-export type Comparator = '<' | '<=' | '>' | '>=' | '=' | '!=';
+type Comparator = '<' | '<=' | '>' | '>=' | '=' | '!=';
 export interface Comparison {
   op: Comparator;
   version: string;

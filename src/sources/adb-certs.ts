@@ -23,7 +23,7 @@ import {
 } from './adb-script.js';
 
 /** Tail size when `od` cannot size the read exactly (no od, odd ZIP): covers most small APKs. */
-export const DEFAULT_TAIL = 64 * 1024;
+const DEFAULT_TAIL = 64 * 1024;
 /** No legitimate signing block plus central directory comes near this; hostile sizes stop here. */
 const MAX_TAIL = 96 * 1024 * 1024;
 const MAX_V1_BLOCK = 1024 * 1024;

@@ -86,7 +86,7 @@ export function stateProblem(state: string): string | undefined {
 }
 
 /** Properties `appwarden devices` shows and `adb devices -l` lacks (OS version above all). */
-export const DISCOVERY_PROPS = [
+const DISCOVERY_PROPS = [
   'ro.build.version.release',
   'ro.build.version.sdk',
   'ro.product.manufacturer',

@@ -35,7 +35,7 @@ import type { FileReader, SourceContext } from './types.js';
  * AndroidManifest.xml, resources.arsc (when the label is a reference) and META-INF signature blocks.
  */
 
-export const APK_LIMITS = {
+const APK_LIMITS = {
   /** Tail fetched first: the EOCD search window, which usually covers the whole central directory too. */
   initialTail: MAX_EOCD_SEARCH + 1024,
   /** Central directory + signing block together. */
@@ -410,7 +410,7 @@ export function attachSplits(targets: TargetResult[]): TargetResult[] {
 }
 
 /** Read several APK files and attach splits to their bases. */
-export async function readApkFiles(paths: string[], ctx?: SourceContext): Promise<TargetResult[]> {
+async function readApkFiles(paths: string[], ctx?: SourceContext): Promise<TargetResult[]> {
   const targets: TargetResult[] = [];
   for (const path of paths) {
     ctx?.onProgress?.({ type: 'target-start', target: path });

@@ -13,7 +13,7 @@ export interface ByteReader {
 }
 
 /** No single read may exceed this (see src/limits.ts). */
-export const DEFAULT_MAX_READ = MAX_SINGLE_READ_BYTES;
+const DEFAULT_MAX_READ = MAX_SINGLE_READ_BYTES;
 
 const checkRange = (size: number, offset: number, length: number, max: number, what: string): void => {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {

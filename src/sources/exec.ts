@@ -66,12 +66,12 @@ export interface ExecResult {
  * No device tool call legitimately prints this much (a phone's whole `dumpsys package` is a few
  * MB); a call that does is stopped with an error rather than exhausting memory.
  */
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** stderr only feeds the first line of an error message: keep its start, drain the rest. */
 const MAX_STDERR_BYTES = 64 * 1024;
 
 /** Message for a missing tool; exported so discovery errors read the same everywhere. */
-export const toolMissingMessage = (file: string, pkg: ToolPackage): string =>
+const toolMissingMessage = (file: string, pkg: ToolPackage): string =>
   `${pkg.tool} not found (tried "${file}"). Install it: Debian/Ubuntu \`apt-get install ${pkg.debian}\`, ` +
   `macOS Homebrew \`brew install ${pkg.homebrew}\`, or set ${pkg.env} to its path.`;
 

@@ -24,7 +24,7 @@ const HEAD_BYTES = 4096;
  */
 const FIRST_READ_BYTES = 64 * 1024;
 /** Folder scans stop collecting after this many files, with a diagnostic; protects against `scan /`. */
-export const MAX_FOLDER_FILES = 100_000;
+const MAX_FOLDER_FILES = 100_000;
 
 interface FirstRead {
   /** The first HEAD_BYTES, for the readers' detect(). */
@@ -288,7 +288,7 @@ const readKnownLayout = async (
   return undefined;
 };
 
-export const readFolderInput = async (
+const readFolderInput = async (
   dir: string,
   registry: FileRegistry,
   ctx: SourceContext,

@@ -40,14 +40,14 @@ import { type ByteReader, openFileByteReader } from './byte-reader.js';
 import type { FileReader, SourceContext } from './types.js';
 
 /** Largest Info.plist or provisioning profile inflated; real ones are a few KB (profiles up to ~100 KB). */
-export const MAX_METADATA_BYTES = 8 * 1024 * 1024;
+const MAX_METADATA_BYTES = 8 * 1024 * 1024;
 /** Largest central directory read (about 100 bytes per entry; big games have ~100k entries). */
-export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
+const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 /**
  * Largest main executable whose code signature is looked for. The signature sits at the end, so the
  * executable is inflated as a stream and discarded up to it: this bounds time, not memory.
  */
-export const MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024;
+const MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024;
 /** Mach-O headers and load commands are read from this much of the slice start at most. */
 const MAX_LOAD_COMMANDS_BYTES = 4 * 1024 * 1024;
 /** Uncompressed bytes kept behind the stream position for ranges that start a little earlier. */
@@ -353,11 +353,7 @@ const readApp = async (
  * with one record per app of the archive. An app that cannot be read leaves the target partial
  * (failed when no app could be read). Never throws for bad content.
  */
-export const readIpaFrom = async (
-  reader: ByteReader,
-  id: string,
-  ctx?: SourceContext,
-): Promise<TargetResult> => {
+const readIpaFrom = async (reader: ByteReader, id: string, ctx?: SourceContext): Promise<TargetResult> => {
   try {
     const entries = await readCentralDirectory(reader);
     const byName = new Map(entries.map((entry) => [entry.name, entry]));

@@ -11,7 +11,7 @@ import { parsePackagesXml } from '../parsers/packages-xml.js';
 import type { FileReader, SourceContext } from './types.js';
 
 /** Real packages.xml files are a few MB; anything far larger is not one (see src/limits.ts). */
-export const MAX_PACKAGES_XML_BYTES = LIMIT;
+const MAX_PACKAGES_XML_BYTES = LIMIT;
 
 /** A text document whose root element is <packages>, after the XML declaration and comments. */
 const TEXT_ROOT = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<packages[\s>/]/;

@@ -88,7 +88,7 @@ export function iosOutcome(
 }
 
 /** Run one uninstall step; device problems come back as a failed result, never as a throw. */
-export async function runRemovalStep(
+async function runRemovalStep(
   step: RemovalStep,
   ctx: SourceContext,
   iosSyntax: IosUninstallSyntax,

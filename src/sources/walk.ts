@@ -12,7 +12,7 @@ import picomatch from 'picomatch';
 import { describeError } from '../errors.js';
 import type { SkippedInput } from '../model.js';
 
-export type WalkItem =
+type WalkItem =
   | { kind: 'file'; path: string }
   | { kind: 'skip'; skip: SkippedInput }
   | { kind: 'error'; path: string; reason: string };

@@ -120,7 +120,7 @@ const norm = (digits: string): string => digits.replace(/^0+/, '');
  * A version part as a string that sorts like the matcher compares parts: a word `0<lowercase>`
  * below every number `1<10-digit length><digits without leading zeros>` (exact at any length).
  */
-export const encodePart = (part: string): string =>
+const encodePart = (part: string): string =>
   /^\d/.test(part)
     ? `1${String(norm(part).length).padStart(10, '0')}${norm(part)}`
     : `0${part.toLowerCase()}`;

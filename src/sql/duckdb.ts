@@ -152,7 +152,7 @@ const detailsOf = (ruleSet: RuleSet): ((rule: Rule, blockIndex: number, app: App
 };
 
 /** A Matcher answering from the query's rows (near misses, which are notes, from the JS matcher). */
-export const matcherFromRows = (ruleSet: RuleSet, apps: AppRecord[], rows: FindingRow[]): Matcher => {
+const matcherFromRows = (ruleSet: RuleSet, apps: AppRecord[], rows: FindingRow[]): Matcher => {
   const rules = new Map(ruleSet.rules.map((r) => [r.id, r]));
   const allowIds = new Map(ruleSet.packs.flatMap((p) => (p.allowlist ? [[p.allowlist.id, p.name]] : [])));
   const matchedOn = detailsOf(ruleSet);
@@ -182,7 +182,7 @@ export const matcherFromRows = (ruleSet: RuleSet, apps: AppRecord[], rows: Findi
 };
 
 /** Writes the targets' app rows (with `app_seq`, their index in `apps`) as NDJSON. */
-export const writeInventory = (targets: TargetResult[], path: string): AppRecord[] => {
+const writeInventory = (targets: TargetResult[], path: string): AppRecord[] => {
   const apps: AppRecord[] = [];
   const lines: string[] = [];
   for (const t of targets) {

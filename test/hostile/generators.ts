@@ -196,7 +196,7 @@ const fixtureManifest = async (): Promise<Uint8Array> =>
   );
 
 /** The label reference of the fixture manifest used by apkWithArsc. */
-export const fixtureLabelRef = async (): Promise<number> => {
+const fixtureLabelRef = async (): Promise<number> => {
   const base = new Uint8Array(readFileSync(path.join(FIXTURES, 'apk', 'unsigned.apk')));
   const facts = readManifest(await readZipEntry(base, 'AndroidManifest.xml'));
   if (facts.labelRef === undefined) throw new Error('fixture manifest has no label reference');

@@ -50,7 +50,7 @@ export const parseJson = (text: string): Json | undefined => {
  * (iOS) `-`, at least two segments. Android requires a dot; bundle ids from MDMs are reverse-DNS too,
  * so a bare word ("TikTok") is a display name, not an id.
  */
-export const PLAUSIBLE_ID = /^[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)+$/;
+const PLAUSIBLE_ID = /^[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)+$/;
 export const isPlausibleId = (value: string): boolean => value.length <= 255 && PLAUSIBLE_ID.test(value);
 
 const HEX = (bytes: number) => new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
@@ -74,7 +74,7 @@ export const normaliseDigest = (value: string, bytes: 16 | 20 | 32): string | un
 };
 
 /** Which publisher evidence a set of apps carries, for `TargetResult.evidence`. */
-export const publisherEvidence = (apps: readonly AppRecord[]): PublisherEvidence => {
+const publisherEvidence = (apps: readonly AppRecord[]): PublisherEvidence => {
   const kinds = new Set<PublisherEvidence>();
   for (const a of apps) {
     if (a.publisher.certSha256?.length) kinds.add('sha256');
@@ -86,7 +86,7 @@ export const publisherEvidence = (apps: readonly AppRecord[]): PublisherEvidence
   return [...kinds][0] as PublisherEvidence;
 };
 
-export const NO_PUBLISHER_EVIDENCE = 'publisher evidence: none in this source';
+const NO_PUBLISHER_EVIDENCE = 'publisher evidence: none in this source';
 
 export interface TargetParts {
   id: string;

@@ -53,10 +53,10 @@ export const APP_COLUMNS = [
 ] as const;
 
 /** Columns only target rows fill. */
-export const TARGET_ONLY_COLUMNS = ['app_count', 'profiles'] as const;
+const TARGET_ONLY_COLUMNS = ['app_count', 'profiles'] as const;
 
-export type TableValue = string | number | boolean | null | string[] | TableProfile[];
-export interface TableProfile {
+type TableValue = string | number | boolean | null | string[] | TableProfile[];
+interface TableProfile {
   user: number;
   kind: string;
   name: string | null;
@@ -66,7 +66,7 @@ export interface TableProfile {
 export type TableRow = Record<string, TableValue>;
 
 /** Width numeric components are padded to in `version_key`. */
-export const VERSION_KEY_WIDTH = 12;
+const VERSION_KEY_WIDTH = 12;
 
 /**
  * A string that sorts like the version: digit runs zero-padded to 12 places, other runs lowercased,
