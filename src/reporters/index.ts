@@ -57,8 +57,9 @@ export const reporters = {
     needsApps: true,
   },
   parquet: {
+    // The inventory table as Parquet, -o parquet=PATH only (needs @duckdb/node-api): the CLI turns
+    // this NDJSON into Parquet through DuckDB.
     render: renderNdjson,
-    description: 'inventory table as Parquet, -o parquet=PATH only (needs @duckdb/node-api)',
     extension: 'parquet',
     needsApps: true,
     binary: true,

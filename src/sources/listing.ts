@@ -19,7 +19,7 @@ import { ParseError } from '../parsers/types.js';
 import type { FileReader } from './types.js';
 
 /** Listings bigger than this are refused: a real device listing is a few MB at most (src/limits.ts). */
-const MAX_LISTING_BYTES = MAX_DOCUMENT_BYTES;
+export const MAX_LISTING_BYTES = MAX_DOCUMENT_BYTES;
 
 /** A line that starts an app in one of the line formats: pm list, dumpsys package, ideviceinstaller. */
 const APP_LINE =

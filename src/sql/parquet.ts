@@ -27,7 +27,7 @@ const TYPED: Record<string, string> = {
 };
 
 /** Every column of the table, skipped rows' own columns last, in the NDJSON's order. */
-export const PARQUET_COLUMNS = [
+const PARQUET_COLUMNS = [
   ...TARGET_COLUMNS,
   ...APP_COLUMNS,
   ...TARGET_ONLY_COLUMNS,

@@ -53,7 +53,7 @@ export const APP_COLUMNS = [
 ] as const;
 
 /** Columns only target rows fill. */
-const TARGET_ONLY_COLUMNS = ['app_count', 'profiles'] as const;
+export const TARGET_ONLY_COLUMNS = ['app_count', 'profiles'] as const;
 
 type TableValue = string | number | boolean | null | string[] | TableProfile[];
 interface TableProfile {
