@@ -1,7 +1,9 @@
 /**
- * The public JSON document (grype's presenter/models idea): a versioned shape mapped from the
- * internal ScanResult so internal refactors do not move the schema. Documented in docs/json-schema.md.
- * With `includeInventory`, each target carries its apps and the file can be rescanned later.
+ * The public JSON document, versioned (`schemaVersion`) and documented in docs/json-schema.md. Only
+ * targets are reshaped here (an `appCount`, apps only with `includeInventory`); summary, findings,
+ * notes, waivers and skipped inputs are the internal ScanResult shapes as they are, so what pins the
+ * public shape is schema/report.schema.json and the JSON golden test, not a mapping layer. With
+ * `includeInventory`, each target carries its apps and the file can be rescanned later.
  */
 import { type AppRecord, countApps, type ScanResult, type TargetResult } from '../model.js';
 import { INVENTORY_SCHEMA_VERSION } from '../parsers/inventory.js';
