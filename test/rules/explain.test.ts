@@ -1,27 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { AppRecord, Finding } from '../../src/model.js';
-import { compileRuleSet } from '../../src/ruleset/compile.js';
+import type { AppRecord, Finding, TargetResult } from '../../src/model.js';
 import { describeBlock, explainFinding, formatRule } from '../../src/ruleset/explain.js';
 import { loadRuleSet } from '../../src/ruleset/load.js';
+import { evaluate } from '../../src/scan.js';
 
 const ruleSet = loadRuleSet(['ca-gov']);
-const matcher = compileRuleSet(ruleSet);
 const rule = (id: string) => ruleSet.rules.find((r) => r.id === id)!;
 
+/** The finding a real scan produces for `app` (through evaluate), not one rebuilt by the test. */
 const findingFor = (app: AppRecord): Finding => {
-  const [m] = matcher.match(app);
-  if (!m) throw new Error(`no match for ${app.id}`);
-  return {
-    ruleId: m.rule.id,
-    severity: m.rule.severity,
-    title: m.rule.title,
-    message: m.rule.message,
-    references: m.rule.references,
-    pack: m.rule.pack,
-    target: 'android:R58N123',
-    app,
-    matchedOn: m.matchedOn,
+  const target: TargetResult = {
+    id: app.origin.target,
+    kind: 'listing',
+    status: 'scanned',
+    apps: [app],
+    diagnostics: [],
   };
+  const [finding] = evaluate([target], ruleSet).findings;
+  if (!finding) throw new Error(`no match for ${app.id}`);
+  return finding;
 };
 
 describe('formatRule', () => {
