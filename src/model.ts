@@ -33,14 +33,16 @@ export interface Publisher {
 }
 
 /** Android user / profile an app is installed for. */
-export type ProfileKind =
-  | 'primary'
-  | 'work'
-  | 'secondary'
-  | 'clone'
-  | 'private'
-  | 'secure-folder'
-  | 'unknown';
+export const PROFILE_KINDS = [
+  'primary',
+  'work',
+  'secondary',
+  'clone',
+  'private',
+  'secure-folder',
+  'unknown',
+] as const;
+export type ProfileKind = (typeof PROFILE_KINDS)[number];
 
 export interface ProfileInfo {
   user: number;
@@ -113,17 +115,20 @@ export interface DeviceFacts {
   state?: string;
 }
 
-export type TargetKind =
-  | 'listing'
-  | 'inventory'
-  | 'device'
-  | 'apk'
-  | 'ipa'
-  | 'image'
-  | 'packages-xml'
-  | 'stdin';
+export const TARGET_KINDS = [
+  'listing',
+  'inventory',
+  'device',
+  'apk',
+  'ipa',
+  'image',
+  'packages-xml',
+  'stdin',
+] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
 
-export type TargetStatus = 'scanned' | 'partial' | 'failed';
+export const TARGET_STATUSES = ['scanned', 'partial', 'failed'] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
 
 /** A non-fatal problem tied to a place: syft's coordinate error. */
 export interface Diagnostic {

@@ -3,6 +3,7 @@
  * --include-inventory` reports), so collected inventories can be rescanned later. The file is
  * untrusted input: every field is checked and anything off is dropped with a diagnostic.
  */
+
 import type {
   AppRecord,
   DeviceFacts,
@@ -15,6 +16,7 @@ import type {
   TargetResult,
   TargetStatus,
 } from '../model.js';
+import { PROFILE_KINDS, TARGET_KINDS, TARGET_STATUSES } from '../model.js';
 import { ParseError } from './types.js';
 
 export const INVENTORY_SCHEMA_VERSION = '1.0';
@@ -30,26 +32,6 @@ const bool = (v: Json | undefined): boolean | undefined => (typeof v === 'boolea
 const strList = (v: Json | undefined): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 
-const TARGET_KINDS: TargetKind[] = [
-  'listing',
-  'inventory',
-  'device',
-  'apk',
-  'ipa',
-  'image',
-  'packages-xml',
-  'stdin',
-];
-const STATUSES: TargetStatus[] = ['scanned', 'partial', 'failed'];
-const PROFILE_KINDS: ProfileKind[] = [
-  'primary',
-  'work',
-  'secondary',
-  'clone',
-  'private',
-  'secure-folder',
-  'unknown',
-];
 const DIGEST = /^[0-9a-f]{64}$/;
 
 /** Cheap content check: JSON object that names appwarden as its tool. */
@@ -219,7 +201,7 @@ export const parseInventory = (text: string, path: string): TargetResult[] => {
     const target: TargetResult = {
       id,
       kind: kind && TARGET_KINDS.includes(kind) ? kind : 'inventory',
-      status: status && STATUSES.includes(status) ? status : 'scanned',
+      status: status && TARGET_STATUSES.includes(status) ? status : 'scanned',
       apps,
       diagnostics,
     };

@@ -4,17 +4,16 @@
  * target whose app rows are missing (a filtered or truncated export) is partial, and app rows whose
  * target row is missing leave their target's completeness unknown (partial), never clean.
  */
+
 import type {
   AppRecord,
   DeviceFacts,
   Diagnostic,
   ProfileInfo,
-  ProfileKind,
   PublisherEvidence,
-  TargetKind,
   TargetResult,
-  TargetStatus,
 } from '../../model.js';
+import { PROFILE_KINDS, TARGET_KINDS, TARGET_STATUSES } from '../../model.js';
 import {
   arr,
   isObject,
@@ -40,27 +39,7 @@ export const looksLikeInventoryNdjson = (head: string): boolean => {
   return new RegExp(`"schema"\\s*:\\s*"${SCHEMA_MAJOR.replace(/\./g, '\\.')}/\\d+"`).test(first);
 };
 
-const KINDS: TargetKind[] = [
-  'listing',
-  'inventory',
-  'device',
-  'apk',
-  'ipa',
-  'image',
-  'packages-xml',
-  'stdin',
-];
-const STATUSES: TargetStatus[] = ['scanned', 'partial', 'failed'];
 const EVIDENCE: PublisherEvidence[] = ['none', 'sha1', 'sha256', 'team-id', 'mixed'];
-const PROFILE_KINDS: ProfileKind[] = [
-  'primary',
-  'work',
-  'secondary',
-  'clone',
-  'private',
-  'secure-folder',
-  'unknown',
-];
 
 const oneOf = <T extends string>(values: readonly T[], v: string | undefined): T | undefined =>
   v !== undefined && (values as readonly string[]).includes(v) ? (v as T) : undefined;
@@ -183,8 +162,8 @@ export const parseInventoryNdjson = (text: string, path: string): TargetResult[]
     if (record === 'target') {
       const target: TargetResult = {
         id,
-        kind: oneOf(KINDS, str(row, 'target_kind')) ?? 'inventory',
-        status: oneOf(STATUSES, str(row, 'target_status')) ?? 'partial',
+        kind: oneOf(TARGET_KINDS, str(row, 'target_kind')) ?? 'inventory',
+        status: oneOf(TARGET_STATUSES, str(row, 'target_status')) ?? 'partial',
         apps: [],
         diagnostics: [],
       };
@@ -212,7 +191,7 @@ export const parseInventoryNdjson = (text: string, path: string): TargetResult[]
     if (!target) {
       target = {
         id,
-        kind: oneOf(KINDS, str(p.firstRow, 'target_kind')) ?? 'inventory',
+        kind: oneOf(TARGET_KINDS, str(p.firstRow, 'target_kind')) ?? 'inventory',
         status: 'partial',
         apps: [],
         diagnostics: [],
