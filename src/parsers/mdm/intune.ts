@@ -167,6 +167,18 @@ export const parseIntuneGraph = (text: string, path: string): TargetResult[] | u
     return b;
   };
   const unassigned: DeviceBucket = { id: path, device: {}, apps: [], tally: newTally() };
+  /** One Graph app object into a device's bucket (its platform, else the device's). */
+  const addGraphApp = (b: DeviceBucket, a: JsonObject): void => {
+    const app = toApp(
+      graphAppFields(a),
+      appPlatform(str(a, 'platform'), b.platform),
+      b.id,
+      INTUNE_GRAPH_FORMAT,
+      path,
+      b.tally,
+    );
+    if (app) b.apps.push(app);
+  };
   let recognised = false;
   for (const item of items) {
     const detected = arr(item, 'detectedApps');
@@ -174,17 +186,7 @@ export const parseIntuneGraph = (text: string, path: string): TargetResult[] | u
       // A managedDevice with its detected apps.
       recognised = true;
       const b = bucket(item);
-      for (const a of detected.filter(isObject)) {
-        const app = toApp(
-          graphAppFields(a),
-          appPlatform(str(a, 'platform'), b.platform),
-          b.id,
-          INTUNE_GRAPH_FORMAT,
-          path,
-          b.tally,
-        );
-        if (app) b.apps.push(app);
-      }
+      for (const a of detected.filter(isObject)) addGraphApp(b, a);
       continue;
     }
     if (str(item, 'displayName') === undefined) continue;
@@ -193,17 +195,7 @@ export const parseIntuneGraph = (text: string, path: string): TargetResult[] | u
     recognised = true;
     const devices = arr(item, 'managedDevices')?.filter(isObject) ?? [];
     const targets = devices.length > 0 ? devices.map(bucket) : [unassigned];
-    for (const b of targets) {
-      const app = toApp(
-        graphAppFields(item),
-        appPlatform(str(item, 'platform'), b.platform),
-        b.id,
-        INTUNE_GRAPH_FORMAT,
-        path,
-        b.tally,
-      );
-      if (app) b.apps.push(app);
-    }
+    for (const b of targets) addGraphApp(b, item);
   }
   if (!recognised) return undefined;
   const all = [...buckets.values()];
