@@ -3,7 +3,6 @@
  * fakes: the uninstall calls are read from the harness log, and the fakes drop an uninstalled app
  * from later listings, so the re-scan sees what the uninstall did.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,24 +12,13 @@ import type { AppRecord, Finding, TargetResult } from '../../src/model.js';
 import { planRemoval } from '../../src/remove/plan.js';
 import type { ExecResult } from '../../src/sources/exec.js';
 import { androidOutcome, iosOutcome } from '../../src/sources/remove.js';
-import { HARNESS, BIN as HARNESS_BIN } from '../devices/helpers.js';
+import { type HarnessRun, runWithHarness } from '../devices/helpers.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const APPWARDEN = join(REPO, 'bin', 'appwarden.js');
 const PIXEL = '35161FDH2000G6';
 const IPHONE = '00008110-001A2C3E0A38801E';
 
-interface Call {
-  tool: string;
-  argv: string[];
-}
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  calls: Call[];
-  dir: string;
-}
+type Run = HarnessRun;
 interface Step {
   target: string;
   app: string;
@@ -66,55 +54,16 @@ const tempDir = (files: Record<string, string> = {}): string => {
   return dir;
 };
 
-function run(
+const run = (
   scenario: string,
   args: string[],
   options: { env?: Record<string, string>; files?: Record<string, string> } = {},
-): Promise<Run> {
-  const dir = tempDir(options.files);
-  const log = join(dir, 'calls.jsonl');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NO_COLOR: '1',
-    CI: 'true',
-    APPWARDEN_ADB: join(HARNESS_BIN, 'adb'),
-    APPWARDEN_IDEVICE_ID: join(HARNESS_BIN, 'idevice_id'),
-    APPWARDEN_IDEVICEINFO: join(HARNESS_BIN, 'ideviceinfo'),
-    APPWARDEN_IDEVICEINSTALLER: join(HARNESS_BIN, 'ideviceinstaller'),
-    AW_HARNESS_SCENARIO: join(HARNESS, 'scenarios', scenario),
-    AW_HARNESS_LOG: log,
-    ...options.env,
-  };
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [APPWARDEN, ...args], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      const calls = existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Call)
-        : [];
-      done({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        calls,
-        dir,
-      });
-    });
+): Promise<Run> =>
+  runWithHarness(scenario, args, {
+    dir: tempDir(options.files),
+    timeoutMs: 120_000,
+    ...(options.env ? { env: options.env } : {}),
   });
-}
 
 /** Every uninstall the fakes were asked for, as `tool argv…` lines. */
 const uninstalls = (r: Run): string[] =>

@@ -3,26 +3,17 @@
  * fakes standing in for adb and libimobiledevice. Exit codes, JSON reports, the table and the
  * adb round-trips counted from the harness log.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { APK_CERTS, HARNESS, BIN as HARNESS_BIN } from './helpers.js';
+import { APK_CERTS, HARNESS, type HarnessRun, runWithHarness } from './helpers.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const APPWARDEN = join(REPO, 'bin', 'appwarden.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  /** adb/idevice* invocations the fakes logged during this run. */
-  calls: { tool: string; argv: string[] }[];
-}
+type Run = HarnessRun;
 
 interface App {
   id: string;
@@ -62,56 +53,11 @@ const tempDir = (): string => {
 };
 
 /** Run `appwarden ARGS` against `scenario` the way a user's shell would, with the fakes as tools. */
-function run(
+const run = (
   scenario: string,
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<Run> {
-  const dir = tempDir();
-  const log = join(dir, 'calls.jsonl');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NO_COLOR: '1',
-    CI: 'true',
-    APPWARDEN_ADB: join(HARNESS_BIN, 'adb'),
-    APPWARDEN_IDEVICE_ID: join(HARNESS_BIN, 'idevice_id'),
-    APPWARDEN_IDEVICEINFO: join(HARNESS_BIN, 'ideviceinfo'),
-    APPWARDEN_IDEVICEINSTALLER: join(HARNESS_BIN, 'ideviceinstaller'),
-    AW_HARNESS_SCENARIO: join(HARNESS, 'scenarios', scenario),
-    AW_HARNESS_LOG: log,
-    ...options.env,
-  };
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [APPWARDEN, ...args], {
-      cwd: options.cwd ?? dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 230_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      const calls = existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as { tool: string; argv: string[] })
-        : [];
-      done({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        ms: Date.now() - started,
-        calls,
-      });
-    });
-  });
-}
+): Promise<Run> => runWithHarness(scenario, args, { ...options, dir: tempDir() });
 
 const report = (r: Run): Report => JSON.parse(r.stdout) as Report;
 const target = (rep: Report, id: string): Target | undefined => rep.targets.find((t) => t.id === id);
